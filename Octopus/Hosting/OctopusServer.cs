@@ -1,0 +1,108 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Octopus.Configuration;
+
+namespace Octopus.Hosting;
+
+/// <summary>Builds and runs the gateway: Kestrel (slim builder), storage, features, shutdown work.</summary>
+internal static class OctopusServer
+{
+    public static async Task<int> RunAsync(OctopusConfig config)
+    {
+        WebApplication app;
+        try
+        {
+            app = await BuildAsync(config);
+        }
+        catch (StartupException e)
+        {
+            Console.Error.WriteLine("octopus: " + e.Message);
+            return 1;
+        }
+
+        await using (app)
+        {
+            var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Octopus");
+            try
+            {
+                await app.StartAsync();
+            }
+            catch (IOException e) when (e.InnerException is SocketException or null || e.Message.Contains("address", StringComparison.OrdinalIgnoreCase))
+            {
+                Console.Error.WriteLine($"octopus: cannot listen on {config.Host}:{config.Port}: {e.Message} (set server.port or OCTOPUS_SERVER_PORT)");
+                return 1;
+            }
+            log.LogInformation("Octopus {Version} listening on {Urls} (database: {Db})", Cli.BuildInfo.Current.Version,
+                string.Join(", ", ListeningAddresses(app)), config.DatabaseType);
+
+            // Returns after SIGTERM/Ctrl+C once Kestrel has stopped accepting and in-flight requests have finished
+            // (bounded by server.shutdown_timeout_seconds).
+            await app.WaitForShutdownAsync();
+            await app.Services.GetRequiredService<ShutdownWork>().RunAsync(log);
+            log.LogInformation("Octopus stopped");
+        }
+        return 0;
+    }
+
+    /// <summary>Builds the app; tests call this with port 0 and start it themselves.</summary>
+    public static async Task<WebApplication> BuildAsync(OctopusConfig config, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Configuration.Sources.Clear();
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
+            o.UseUtcTimestamp = false;
+        });
+        var level = config.LogLevel switch
+        {
+            "debug" => LogLevel.Debug,
+            "warn" => LogLevel.Warning,
+            "error" => LogLevel.Error,
+            _ => LogLevel.Information,
+        };
+        builder.Logging.SetMinimumLevel(level);
+        // ASP.NET's own per-request logs are noise at info; keep its warnings.
+        builder.Logging.AddFilter("Microsoft", level == LogLevel.Debug ? LogLevel.Information : LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(config.ShutdownTimeoutSeconds));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = (long)config.MaxBodyMb * 1024 * 1024;
+            k.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
+            k.Limits.MaxRequestHeaderCount = 200;
+            if (config.Host is "0.0.0.0" or "*" or "")
+                k.ListenAnyIP(config.Port);
+            else if (config.Host == "localhost")
+                k.ListenLocalhost(config.Port);
+            else if (IPAddress.TryParse(config.Host, out var ip))
+                k.Listen(ip, config.Port);
+            else
+                throw new StartupException($"server.host={config.Host} is not an IP address (use 0.0.0.0, 127.0.0.1, ::, or localhost)");
+        });
+
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton<ShutdownWork>();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, HostingJsonContext.Default));
+
+        await Features.AddAsync(builder, config);
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        await Features.MapAsync(app);
+        return app;
+    }
+
+    public static IEnumerable<string> ListeningAddresses(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+}
+
+/// <summary>A start-up failure reported as one line, exit code 1.</summary>
+internal sealed class StartupException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,3 @@
+using Octopus.Cli;
+
+return await CommandLine.RunAsync(args);
