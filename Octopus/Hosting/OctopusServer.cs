@@ -90,6 +90,7 @@ internal static class OctopusServer
 
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton<ShutdownWork>();
+        builder.Services.AddSingleton<ConfigChangeSignal>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, HostingJsonContext.Default));
 
         await Features.AddAsync(builder, config);
