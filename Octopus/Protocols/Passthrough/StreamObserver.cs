@@ -1,0 +1,211 @@
+using System.Text.Json;
+using Octopus.Domain;
+using Octopus.Protocols.Sse;
+
+namespace Octopus.Protocols.Passthrough;
+
+internal enum StreamEventKind
+{
+    /// <summary>Framing, pings, comments, role-only deltas: nothing the user sees.</summary>
+    Other,
+    /// <summary>Text, thinking, tool-call deltas or the end of the answer.</summary>
+    Content,
+    /// <summary>OpenAI Chat's trailing usage-only chunk (empty choices).</summary>
+    UsageOnly,
+    /// <summary>An in-band error from the upstream.</summary>
+    Error,
+    /// <summary>`data: [DONE]`.</summary>
+    Done,
+}
+
+/// <summary>
+/// Watches a same-protocol stream as it is copied: classifies each event (for the first-content timeout and
+/// usage-chunk stripping) and keeps the usage. Parses only the few events that can carry usage.
+/// </summary>
+internal sealed class StreamObserver(ApiProtocol protocol)
+{
+    private AnthropicParts _anthropic;
+    private Usage _usage;
+
+    public Usage Usage => protocol == ApiProtocol.Anthropic ? UsageJson.Combine(_anthropic) : _usage;
+    public string? ErrorMessage { get; private set; }
+    /// <summary>The stream reached its protocol's normal end (message_stop, response.completed, [DONE], finishReason).</summary>
+    public bool Finished { get; private set; }
+
+    public StreamEventKind Observe(in SseEvent ev)
+    {
+        if (!ev.HasData) return StreamEventKind.Other;
+        try
+        {
+            return protocol switch
+            {
+                ApiProtocol.Anthropic => ObserveAnthropic(ev),
+                ApiProtocol.OpenAIResponses => ObserveResponses(ev),
+                ApiProtocol.Gemini => ObserveGemini(ev),
+                _ => ObserveOpenAIChat(ev),
+            };
+        }
+        catch (JsonException)
+        {
+            ErrorMessage = "upstream sent malformed JSON in its stream";
+            return StreamEventKind.Error;
+        }
+    }
+
+    private StreamEventKind ObserveOpenAIChat(in SseEvent ev)
+    {
+        if (ev.IsDone)
+        {
+            Finished = true;
+            return StreamEventKind.Done;
+        }
+        using var doc = JsonDocument.Parse(ev.Data);
+        var root = doc.RootElement;
+        if (root.TryGetProperty("error", out var err)) return Error(err);
+        if (root.TryGetProperty("usage", out var u) && u.ValueKind == JsonValueKind.Object)
+            _usage = UsageJson.FromOpenAIChat(u);
+        if (!root.TryGetProperty("choices", out var choices) || choices.ValueKind != JsonValueKind.Array || choices.GetArrayLength() == 0)
+            return u.ValueKind == JsonValueKind.Object ? StreamEventKind.UsageOnly : StreamEventKind.Other;
+        var kind = StreamEventKind.Other;
+        foreach (var choice in choices.EnumerateArray())
+        {
+            if (choice.TryGetProperty("finish_reason", out var fr) && fr.ValueKind == JsonValueKind.String)
+            {
+                Finished = true;
+                kind = StreamEventKind.Content;
+            }
+            if (choice.TryGetProperty("delta", out var delta) && delta.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var p in delta.EnumerateObject())
+                {
+                    if (p.NameEquals("role")) continue;
+                    if (p.Value.ValueKind == JsonValueKind.String && p.Value.GetString()!.Length > 0) kind = StreamEventKind.Content;
+                    else if (p.Value.ValueKind is JsonValueKind.Array or JsonValueKind.Object) kind = StreamEventKind.Content;
+                }
+            }
+        }
+        return kind;
+    }
+
+    private StreamEventKind ObserveAnthropic(in SseEvent ev)
+    {
+        switch (ev.EventType)
+        {
+            case "content_block_delta":
+                return StreamEventKind.Content;
+            case "content_block_start":
+                // A text block opens empty; a tool_use block already names the tool.
+                return ev.DataSpan.IndexOf("\"tool_use\""u8) >= 0 || ev.DataSpan.IndexOf("\"server_tool_use\""u8) >= 0 || ev.DataSpan.IndexOf("\"redacted_thinking\""u8) >= 0
+                    ? StreamEventKind.Content : StreamEventKind.Other;
+            case "message_start":
+            {
+                using var doc = JsonDocument.Parse(ev.Data);
+                if (doc.RootElement.TryGetProperty("message", out var m) && m.TryGetProperty("usage", out var u))
+                    _anthropic = UsageJson.ReadAnthropicParts(u, _anthropic);
+                return StreamEventKind.Other;
+            }
+            case "message_delta":
+            {
+                using var doc = JsonDocument.Parse(ev.Data);
+                if (doc.RootElement.TryGetProperty("usage", out var u))
+                    _anthropic = UsageJson.ReadAnthropicParts(u, _anthropic);
+                return StreamEventKind.Content;
+            }
+            case "message_stop":
+                Finished = true;
+                return StreamEventKind.Content;
+            case "error":
+            {
+                using var doc = JsonDocument.Parse(ev.Data);
+                return doc.RootElement.TryGetProperty("error", out var err) ? Error(err) : Error(doc.RootElement);
+            }
+            default:
+                return StreamEventKind.Other; // ping, content_block_stop
+        }
+    }
+
+    private StreamEventKind ObserveResponses(in SseEvent ev)
+    {
+        var type = ev.EventType;
+        if (type is null)
+        {
+            // Some compatible servers omit `event:`; the type is also in the payload.
+            using var doc = JsonDocument.Parse(ev.Data);
+            type = doc.RootElement.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+        }
+        switch (type)
+        {
+            case "response.completed" or "response.incomplete":
+            {
+                using var doc = JsonDocument.Parse(ev.Data);
+                _usage = UsageJson.FromRoot(ApiProtocol.OpenAIResponses, doc.RootElement);
+                Finished = true;
+                return StreamEventKind.Content;
+            }
+            case "response.failed":
+            {
+                using var doc = JsonDocument.Parse(ev.Data);
+                _usage = UsageJson.FromRoot(ApiProtocol.OpenAIResponses, doc.RootElement);
+                var root = doc.RootElement.TryGetProperty("response", out var r) ? r : doc.RootElement;
+                return root.TryGetProperty("error", out var err) && err.ValueKind == JsonValueKind.Object ? Error(err) : Error(root);
+            }
+            case "error":
+            {
+                using var doc = JsonDocument.Parse(ev.Data);
+                return Error(doc.RootElement.TryGetProperty("error", out var err) ? err : doc.RootElement);
+            }
+            case null:
+                return StreamEventKind.Other;
+        }
+        if (type.EndsWith(".delta", StringComparison.Ordinal) || type.EndsWith(".done", StringComparison.Ordinal) && type.Contains("output_item", StringComparison.Ordinal))
+            return StreamEventKind.Content;
+        if (type == "response.output_item.added" && ev.DataSpan.IndexOf("\"function_call\""u8) >= 0)
+            return StreamEventKind.Content;
+        return StreamEventKind.Other;
+    }
+
+    private StreamEventKind ObserveGemini(in SseEvent ev)
+    {
+        using var doc = JsonDocument.Parse(ev.Data);
+        var root = doc.RootElement;
+        if (root.TryGetProperty("error", out var err)) return Error(err);
+        if (root.TryGetProperty("usageMetadata", out var u)) _usage = UsageJson.FromGemini(u);
+        var kind = StreamEventKind.Other;
+        if (root.TryGetProperty("candidates", out var cands) && cands.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var c in cands.EnumerateArray())
+            {
+                if (c.TryGetProperty("finishReason", out var fr) && fr.ValueKind == JsonValueKind.String)
+                {
+                    Finished = true;
+                    kind = StreamEventKind.Content;
+                }
+                if (c.TryGetProperty("content", out var content) && content.TryGetProperty("parts", out var parts) && parts.ValueKind == JsonValueKind.Array)
+                {
+                    foreach (var part in parts.EnumerateArray())
+                    {
+                        if (part.TryGetProperty("functionCall", out _) || part.TryGetProperty("inlineData", out _) ||
+                            part.TryGetProperty("text", out var text) && text.GetString() is { Length: > 0 })
+                            kind = StreamEventKind.Content;
+                    }
+                }
+            }
+        }
+        return kind;
+    }
+
+    private StreamEventKind Error(JsonElement err)
+    {
+        if (err.ValueKind == JsonValueKind.Object && err.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String)
+            ErrorMessage = m.GetString();
+        else if (err.ValueKind == JsonValueKind.String)
+            ErrorMessage = err.GetString();
+        else
+        {
+            var raw = err.GetRawText();
+            ErrorMessage = raw.Length > 300 ? raw[..300] : raw;
+        }
+        ErrorMessage ??= "upstream stream error";
+        return StreamEventKind.Error;
+    }
+}
