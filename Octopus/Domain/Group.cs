@@ -36,13 +36,16 @@ internal sealed record GroupSettings
     public int? RetryIntervalMs { get; init; }
     public int? FirstEventTimeoutSeconds { get; init; }
     public int? ResponseTimeoutSeconds { get; init; }
+    /// <summary>A stream that sends nothing for this long after its first content is ended with an error event.</summary>
+    public int? StreamIdleTimeoutSeconds { get; init; }
     public int? CooldownSeconds { get; init; }
     public int? AffinitySeconds { get; init; }
 
     public const int DefaultAttemptsPerMember = 1;
     public const int DefaultRetryIntervalMs = 0;
-    public const int DefaultFirstEventTimeoutSeconds = 60;
+    public const int DefaultFirstEventTimeoutSeconds = 120;
     public const int DefaultResponseTimeoutSeconds = 600;
+    public const int DefaultStreamIdleTimeoutSeconds = 300;
     public const int DefaultCooldownSeconds = 30;
     public const int DefaultAffinitySeconds = 3600;
 }

@@ -1,0 +1,655 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http.Features;
+using Octopus.Domain;
+using Octopus.Protocols;
+using Octopus.Protocols.Conversion;
+using Octopus.Protocols.Passthrough;
+using Octopus.Protocols.Sse;
+using Octopus.Relay.Balancing;
+using Octopus.Relay.Health;
+using Octopus.Relay.Routing;
+
+namespace Octopus.Relay;
+
+/// <summary>
+/// The attempt loop: authenticate, pick a group, try its members (and their keys) in balancing order until one
+/// answers, and only then commit the response to the client. Nothing reaches the client before an upstream has
+/// produced real content, so every failure before that point can still move on to the next member.
+/// </summary>
+internal sealed class RelayHandler(
+    SnapshotService snapshots,
+    KeyPool keys,
+    BaseUrlSelector urls,
+    MemberCooldowns cooldowns,
+    AffinityTable affinity,
+    UpstreamClients clients,
+    IRelayRecorder recorder,
+    TimeProvider clock,
+    ILogger<RelayHandler> log)
+{
+    private const int MaxErrorBodyBytes = 64 * 1024;
+
+    public async Task HandleAsync(HttpContext http, ApiProtocol protocol, string? pathModel = null, bool pathStream = false)
+    {
+        var r = new RelayRequest { Http = http, Protocol = protocol, Time = clock.GetUtcNow().ToUnixTimeMilliseconds() };
+        try
+        {
+            await RunAsync(r, pathModel, pathStream);
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            r.Status = 499;
+            r.Error ??= "client closed the request";
+        }
+        catch (Exception e)
+        {
+            log.LogError(e, "Relay failed unexpectedly for group {Group}", r.Group?.Name);
+            r.Error = "internal error: " + e.Message;
+            if (!http.Response.HasStarted)
+                await WriteErrorAsync(r, 500, "internal gateway error; see the gateway log");
+            r.Status = r.Status == 0 ? 500 : r.Status;
+        }
+        finally
+        {
+            if (r.Status == 0) r.Status = http.Response.StatusCode;
+            recorder.Record(r);
+        }
+    }
+
+    private async Task RunAsync(RelayRequest r, string? pathModel, bool pathStream)
+    {
+        var http = r.Http;
+        var snapshot = snapshots.Current;
+
+        if (ClientAuth.Check(snapshot, ClientAuth.ExtractKey(http.Request), r.Time, out var apiKey) is { } authProblem)
+        {
+            await WriteErrorAsync(r, 401, authProblem);
+            return;
+        }
+        r.ApiKey = apiKey;
+
+        try
+        {
+            r.Body = await ReadBodyAsync(http);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await WriteErrorAsync(r, 413, $"request body is larger than the gateway's limit ({http.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize / (1024 * 1024)} MiB; server.max_body_mb)");
+            return;
+        }
+
+        try
+        {
+            r.Info = RequestInspector.Inspect(r.Protocol, r.Body);
+        }
+        catch (ProtocolException e)
+        {
+            await WriteErrorAsync(r, 400, e.Message);
+            return;
+        }
+
+        r.RequestedModel = r.Protocol == ApiProtocol.Gemini ? pathModel : r.Info.Model;
+        r.Stream = r.Protocol == ApiProtocol.Gemini ? pathStream : r.Info.Stream;
+        if (string.IsNullOrEmpty(r.RequestedModel))
+        {
+            await WriteErrorAsync(r, 400, "`model` is required: name one of your groups (GET /v1/models lists them)");
+            return;
+        }
+
+        var group = snapshot.ResolveGroup(r.RequestedModel);
+        if (group is null)
+        {
+            await WriteErrorAsync(r, 404, $"model '{r.RequestedModel}' is not a group on this gateway (GET /v1/models lists the groups your key may use)", notFound: true);
+            return;
+        }
+        r.Group = group;
+        if (!ClientAuth.MayUse(apiKey!, group))
+        {
+            await WriteErrorAsync(r, 403, $"this API key may not use group '{group.Name}'");
+            return;
+        }
+
+        r.ConversationId = ConversationIdentity(r);
+        await RelayToGroupAsync(r, snapshot, group);
+    }
+
+    private async Task RelayToGroupAsync(RelayRequest r, RelaySnapshot snapshot, Group group)
+    {
+        var settings = group.Settings;
+        var order = new List<GroupMember>(group.Members);
+        Balancers.For(group.Mode).Order(group, order);
+
+        // Members resting after exhaustion go last, not away: if everything rests, still try.
+        var resting = order.Where(m => cooldowns.IsCooling(group.Id, m.ChannelId, m.Model)).ToList();
+        if (resting.Count > 0 && resting.Count < order.Count)
+        {
+            order.RemoveAll(resting.Contains);
+            order.AddRange(resting);
+        }
+
+        var affinityKey = r.ConversationId is null ? null : group.Name + "\n" + r.ConversationId;
+        long preferredKey = 0;
+        if (affinityKey is not null && affinity.TryGet(affinityKey, out var pinned))
+        {
+            var idx = order.FindIndex(m => m.ChannelId == pinned.ChannelId && m.Model == pinned.Model);
+            if (idx > 0 && !cooldowns.IsCooling(group.Id, pinned.ChannelId, pinned.Model) && group.Mode != GroupMode.Manual)
+            {
+                var m = order[idx];
+                order.RemoveAt(idx);
+                order.Insert(0, m);
+            }
+            if (idx >= 0) preferredKey = pinned.KeyId;
+        }
+
+        var attemptsPerMember = Math.Max(1, settings.AttemptsPerMember ?? GroupSettings.DefaultAttemptsPerMember);
+        var retryInterval = TimeSpan.FromMilliseconds(settings.RetryIntervalMs ?? GroupSettings.DefaultRetryIntervalMs);
+        var failures = new List<string>();
+        var sawTimeout = false;
+        var sawResponse = false;
+
+        foreach (var member in order)
+        {
+            if (!snapshot.Channels.TryGetValue(member.ChannelId, out var channel) || !channel.Enabled || channel.BaseUrls.Count == 0)
+                continue;
+
+            byte[]? upstreamBody = null;
+            var stripUsage = false;
+            var triedKeys = new HashSet<long>();
+            var attempts = 0;
+            while (attempts < attemptsPerMember)
+            {
+                var key = keys.Pick(channel, preferredKey, allowSetAside: channel.ProbePolicy is "passive" or "active", triedKeys.Count > 0 ? triedKeys : null);
+                if (key is null)
+                {
+                    failures.Add($"{channel.Name}: no usable key");
+                    break;
+                }
+                triedKeys.Add(key.Id);
+                if (attempts > 0 && retryInterval > TimeSpan.Zero) await Task.Delay(retryInterval, r.Http.RequestAborted);
+
+                if (upstreamBody is null)
+                {
+                    try
+                    {
+                        upstreamBody = BuildUpstreamBody(r, channel, member.Model, out stripUsage);
+                    }
+                    catch (ProtocolException e)
+                    {
+                        await WriteErrorAsync(r, 400, e.Message);
+                        return;
+                    }
+                }
+
+                var baseUrl = urls.Pick(channel);
+                var outcome = await AttemptAsync(r, group, channel, member, key, baseUrl, upstreamBody, stripUsage);
+                switch (outcome.Kind)
+                {
+                    case OutcomeKind.Done:
+                        cooldowns.Clear(group.Id, channel.Id, member.Model);
+                        if (affinityKey is not null && r.Status is >= 200 and < 300)
+                            affinity.Set(affinityKey, new AffinityTable.Target(channel.Id, member.Model, key.Id),
+                                TimeSpan.FromSeconds(settings.AffinitySeconds ?? GroupSettings.DefaultAffinitySeconds));
+                        return;
+                    case OutcomeKind.NextKey:
+                        // The key was refused or rate limited: another key of the same member, without using up an attempt.
+                        failures.Add($"{channel.Name}/{member.Model}: {outcome.Error}");
+                        sawResponse = true;
+                        if (triedKeys.Count >= channel.Keys.Count) attempts = attemptsPerMember;
+                        continue;
+                    default:
+                        failures.Add($"{channel.Name}/{member.Model}: {outcome.Error}");
+                        sawTimeout |= outcome.Timeout;
+                        sawResponse |= !outcome.Timeout;
+                        attempts++;
+                        break;
+                }
+            }
+            cooldowns.CoolDown(group.Id, channel.Id, member.Model, TimeSpan.FromSeconds(settings.CooldownSeconds ?? GroupSettings.DefaultCooldownSeconds));
+        }
+
+        // Exhausted: one clear error naming the group and what failed, never a key.
+        var status = failures.Count == 0 ? 503 : sawTimeout && !sawResponse ? 504 : 502;
+        var detail = failures.Count == 0
+            ? "it has no enabled member with a usable channel"
+            : "every attempt failed: " + string.Join("; ", failures.Distinct().Take(8));
+        await WriteErrorAsync(r, status, $"group '{group.Name}': {detail}");
+    }
+
+    private byte[] BuildUpstreamBody(RelayRequest r, Channel channel, string upstreamModel, out bool stripUsage)
+    {
+        var upstreamProtocol = channel.Type.ProtocolOf();
+        if (upstreamProtocol == r.Protocol)
+        {
+            // Same protocol: bytes pass through; only the model changes (and OpenAI streams ask for usage).
+            stripUsage = r.Protocol == ApiProtocol.OpenAIChat && r.Stream && !r.Info.IncludeUsage;
+            return BodyRewriter.Rewrite(r.Protocol, r.Body, r.Info, upstreamModel, stripUsage, channel.ParamOverride);
+        }
+        stripUsage = false;
+        var converted = Converter.ConvertRequest(r.Protocol, upstreamProtocol, r.Body, new ConversionOptions
+        {
+            UpstreamModel = upstreamModel,
+            Stream = r.Stream,
+            ChannelType = channel.Type,
+            ConversationId = r.ConversationId,
+            AddCacheBreakpoints = channel.AddCacheBreakpoints,
+        });
+        return string.IsNullOrWhiteSpace(channel.ParamOverride) ? converted : BodyRewriter.ApplyOverride(converted, channel.ParamOverride);
+    }
+
+    private enum OutcomeKind { Done, NextKey, Failed }
+
+    private readonly record struct Outcome(OutcomeKind Kind, string? Error = null, bool Timeout = false)
+    {
+        public static readonly Outcome Done = new(OutcomeKind.Done);
+    }
+
+    private async Task<Outcome> AttemptAsync(RelayRequest r, Group group, Channel channel, GroupMember member, ChannelKey key, string baseUrl, byte[] body, bool stripUsage)
+    {
+        var settings = group.Settings;
+        var upstreamProtocol = channel.Type.ProtocolOf();
+        var started = Stopwatch.GetTimestamp();
+        var firstTimeout = TimeSpan.FromSeconds(r.Stream
+            ? settings.FirstEventTimeoutSeconds ?? GroupSettings.DefaultFirstEventTimeoutSeconds
+            : settings.ResponseTimeoutSeconds ?? GroupSettings.DefaultResponseTimeoutSeconds);
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(r.Http.RequestAborted);
+        cts.CancelAfter(firstTimeout);
+        HttpResponseMessage? response = null;
+        int status = 0;
+        string? error = null;
+        var timeout = false;
+        try
+        {
+            using var request = UpstreamRequest.Create(channel, baseUrl, member.Model, r.Stream, key, body, r.Protocol == ApiProtocol.Anthropic ? r.Http.Request.Headers : null);
+            try
+            {
+                response = await clients.For(channel.Proxy).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
+            }
+            catch (OperationCanceledException) when (!r.Http.RequestAborted.IsCancellationRequested)
+            {
+                timeout = true;
+                error = $"no response within {firstTimeout.TotalSeconds:0} s";
+                return new Outcome(OutcomeKind.Failed, error, Timeout: true);
+            }
+            catch (HttpRequestException e)
+            {
+                urls.ReportFailure(channel, baseUrl);
+                error = "connection failed: " + Describe(e);
+                timeout = e.InnerException is TimeoutException || e.HttpRequestError == HttpRequestError.Unknown && e.InnerException is OperationCanceledException;
+                return new Outcome(OutcomeKind.Failed, error, timeout);
+            }
+
+            status = (int)response.StatusCode;
+            urls.ReportLatency(channel, baseUrl, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+
+            if (status is < 200 or >= 300)
+            {
+                var errorBody = await ReadLimitedAsync(response, MaxErrorBodyBytes, cts.Token);
+                error = $"upstream {status}: {Summarize(errorBody)}";
+                switch (status)
+                {
+                    case 401 or 403:
+                        keys.ReportRejected(key, status, Summarize(errorBody));
+                        return new Outcome(OutcomeKind.NextKey, error);
+                    case 429:
+                        keys.ReportRateLimited(key, RetryAfter(response));
+                        return new Outcome(OutcomeKind.NextKey, error);
+                    case 408 or >= 500:
+                        keys.ReportFailure(key, $"upstream {status}");
+                        return new Outcome(OutcomeKind.Failed, error);
+                    default:
+                        // The request itself is wrong (400, 404, 413, 422): another upstream would say the same.
+                        keys.ReportSuccess(key, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                        await ReturnUpstreamErrorAsync(r, channel, member, upstreamProtocol, status, errorBody);
+                        return Outcome.Done;
+                }
+            }
+
+            r.Channel = channel;
+            r.UpstreamModel = member.Model;
+            r.UpstreamProtocol = upstreamProtocol;
+            var result = r.Stream
+                ? await RelayStreamAsync(r, response, upstreamProtocol, stripUsage, cts, started, settings)
+                : await RelayResponseAsync(r, response, upstreamProtocol, cts.Token);
+            if (result.Kind == OutcomeKind.Done)
+            {
+                keys.ReportSuccess(key, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                return result;
+            }
+            timeout = result.Timeout;
+            error = result.Error;
+            if (!timeout) keys.ReportFailure(key, result.Error ?? "failed");
+            r.Channel = null;
+            r.UpstreamModel = null;
+            r.UpstreamProtocol = null;
+            return result;
+        }
+        finally
+        {
+            response?.Dispose();
+            r.Attempts.Add(new RequestAttempt
+            {
+                ChannelId = channel.Id,
+                ChannelName = channel.Name,
+                BaseUrl = baseUrl,
+                Model = member.Model,
+                KeyId = key.Id,
+                Status = status,
+                Error = error,
+                DurationMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            });
+        }
+    }
+
+    private async Task<Outcome> RelayResponseAsync(RelayRequest r, HttpResponseMessage response, ApiProtocol upstreamProtocol, CancellationToken ct)
+    {
+        byte[] upstreamBody;
+        try
+        {
+            upstreamBody = await response.Content.ReadAsByteArrayAsync(ct);
+        }
+        catch (OperationCanceledException) when (!r.Http.RequestAborted.IsCancellationRequested)
+        {
+            return new Outcome(OutcomeKind.Failed, "response body not complete within the response timeout", Timeout: true);
+        }
+        catch (HttpRequestException e)
+        {
+            return new Outcome(OutcomeKind.Failed, "response body cut: " + Describe(e));
+        }
+
+        byte[] clientBody;
+        if (upstreamProtocol == r.Protocol)
+        {
+            clientBody = upstreamBody;
+            r.Usage = UsageJson.ReadResponse(upstreamProtocol, upstreamBody);
+        }
+        else
+        {
+            try
+            {
+                var converted = Converter.ConvertResponse(upstreamProtocol, r.Protocol, upstreamBody, r.RequestedModel!);
+                clientBody = converted.Body;
+                r.Usage = converted.Usage;
+            }
+            catch (ProtocolException e)
+            {
+                return new Outcome(OutcomeKind.Failed, "upstream reply could not be read: " + e.Message);
+            }
+        }
+
+        var http = r.Http;
+        http.Response.StatusCode = 200;
+        http.Response.ContentType = "application/json";
+        http.Response.ContentLength = clientBody.Length;
+        r.TtftMs = r.ElapsedMs;
+        r.ResponseBody = clientBody;
+        r.Status = 200;
+        await http.Response.Body.WriteAsync(clientBody, http.RequestAborted);
+        return Outcome.Done;
+    }
+
+    /// <summary>
+    /// Streams the upstream's SSE to the client event by event. Events before the first real content are held back,
+    /// so a stalled or failing upstream can still be replaced; after it, bytes flow through as they arrive.
+    /// </summary>
+    private async Task<Outcome> RelayStreamAsync(RelayRequest r, HttpResponseMessage response, ApiProtocol upstreamProtocol, bool stripUsage,
+        CancellationTokenSource cts, long started, GroupSettings settings)
+    {
+        var http = r.Http;
+        var passthrough = upstreamProtocol == r.Protocol;
+        var observer = passthrough ? new StreamObserver(upstreamProtocol) : null;
+        var transcoder = passthrough ? null : Converter.CreateStreamTranscoder(upstreamProtocol, r.Protocol, r.RequestedModel!);
+        var idle = TimeSpan.FromSeconds(settings.StreamIdleTimeoutSeconds ?? GroupSettings.DefaultStreamIdleTimeoutSeconds);
+
+        await using var upstream = await response.Content.ReadAsStreamAsync(cts.Token);
+        var reader = PipeReader.Create(upstream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024));
+        var pending = new ArrayBufferWriter<byte>(1024);
+        PipeWriter? client = null;
+        string? endError = null;
+
+        try
+        {
+            while (true)
+            {
+                ReadResult read;
+                try
+                {
+                    read = await reader.ReadAsync(cts.Token);
+                }
+                catch (OperationCanceledException) when (!http.RequestAborted.IsCancellationRequested)
+                {
+                    if (client is null)
+                        return new Outcome(OutcomeKind.Failed, $"no content within {(settings.FirstEventTimeoutSeconds ?? GroupSettings.DefaultFirstEventTimeoutSeconds)} s", Timeout: true);
+                    endError = $"upstream stream stalled: nothing for {idle.TotalSeconds:0} s";
+                    break;
+                }
+                catch (Exception e) when (e is IOException or HttpRequestException)
+                {
+                    if (client is null) return new Outcome(OutcomeKind.Failed, "stream cut before content: " + e.Message);
+                    endError = "upstream stream cut: " + e.Message;
+                    break;
+                }
+
+                var buffer = read.Buffer;
+                var wroteContent = false;
+                try
+                {
+                    while (SseParser.TryRead(ref buffer, out var ev))
+                    {
+                        IBufferWriter<byte> output = client is null ? pending : client;
+                        if (passthrough)
+                        {
+                            var kind = observer!.Observe(ev);
+                            if (kind == StreamEventKind.Error && client is null)
+                                return new Outcome(OutcomeKind.Failed, "upstream stream error: " + observer.ErrorMessage);
+                            if (kind == StreamEventKind.UsageOnly && stripUsage) continue;
+                            foreach (var seg in ev.Raw) output.Write(seg.Span);
+                            wroteContent |= kind is StreamEventKind.Content or StreamEventKind.Error;
+                        }
+                        else
+                        {
+                            wroteContent |= transcoder!.OnEvent(ev, output);
+                        }
+                    }
+                }
+                catch (InvalidDataException e)
+                {
+                    reader.AdvanceTo(buffer.Start, buffer.End);
+                    if (client is null) return new Outcome(OutcomeKind.Failed, "malformed stream: " + e.Message);
+                    endError = "malformed upstream stream: " + e.Message;
+                    break;
+                }
+                reader.AdvanceTo(buffer.Start, buffer.End);
+
+                if (client is null && wroteContent)
+                {
+                    // First real content: commit to this upstream and open the client's stream.
+                    client = StartClientStream(r);
+                    r.TtftMs = (long)Stopwatch.GetElapsedTime(r.StartedAt).TotalMilliseconds;
+                    client.Write(pending.WrittenSpan);
+                    r.ResponseBody = pending.WrittenSpan.ToArray();
+                    pending.Clear();
+                }
+                if (client is not null)
+                {
+                    cts.CancelAfter(idle);
+                    var flush = await client.FlushAsync(http.RequestAborted);
+                    if (flush.IsCompleted || flush.IsCanceled) throw new OperationCanceledException(http.RequestAborted);
+                }
+
+                if (read.IsCompleted) break;
+            }
+
+            if (client is null)
+            {
+                // Upstream ended without any content (empty stream, or only framing): nothing was sent; try elsewhere.
+                return new Outcome(OutcomeKind.Failed, observer?.ErrorMessage ?? "upstream stream ended without content");
+            }
+
+            if (passthrough)
+            {
+                r.Usage = observer!.Usage;
+                if (endError is null && !observer.Finished) endError = "upstream stream ended before completion";
+                if (endError is not null) client.Write(ProtocolErrors.StreamEvent(r.Protocol, 502, endError));
+            }
+            else
+            {
+                if (endError is null) transcoder!.Complete(client);
+                else transcoder!.Fail(endError, client);
+                r.Usage = transcoder.Usage;
+            }
+            r.Error = endError;
+            await client.FlushAsync(http.RequestAborted);
+            return Outcome.Done;
+        }
+        finally
+        {
+            await reader.CompleteAsync();
+        }
+    }
+
+    private static PipeWriter StartClientStream(RelayRequest r)
+    {
+        var res = r.Http.Response;
+        res.StatusCode = 200;
+        res.ContentType = "text/event-stream; charset=utf-8";
+        res.Headers.CacheControl = "no-cache";
+        res.Headers["X-Accel-Buffering"] = "no"; // nginx in front must not buffer the stream
+        r.Http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        r.Status = 200;
+        return res.BodyWriter;
+    }
+
+    private async Task ReturnUpstreamErrorAsync(RelayRequest r, Channel channel, GroupMember member, ApiProtocol upstreamProtocol, int status, byte[] errorBody)
+    {
+        r.Channel = channel;
+        r.UpstreamModel = member.Model;
+        r.UpstreamProtocol = upstreamProtocol;
+        r.Status = status;
+        r.Error = $"upstream {status}: {Summarize(errorBody)}";
+        byte[] body;
+        int clientStatus;
+        if (upstreamProtocol == r.Protocol)
+        {
+            (clientStatus, body) = (status, errorBody);
+        }
+        else
+        {
+            (clientStatus, body) = Converter.ConvertError(upstreamProtocol, r.Protocol, status, errorBody);
+        }
+        r.Http.Response.StatusCode = clientStatus;
+        r.Http.Response.ContentType = "application/json";
+        r.ResponseBody = body;
+        await r.Http.Response.Body.WriteAsync(body, r.Http.RequestAborted);
+    }
+
+    private async Task WriteErrorAsync(RelayRequest r, int status, string message, bool notFound = false)
+    {
+        r.Status = status;
+        r.Error = message;
+        var res = r.Http.Response;
+        if (res.HasStarted) return;
+        res.StatusCode = status;
+        res.ContentType = "application/json";
+        var type = notFound && r.Protocol is ApiProtocol.OpenAIChat or ApiProtocol.OpenAIResponses ? "model_not_found" : null;
+        var body = ProtocolErrors.Body(r.Protocol, status, message, type);
+        r.ResponseBody = body;
+        await res.Body.WriteAsync(body, r.Http.RequestAborted);
+    }
+
+    private static async Task<byte[]> ReadBodyAsync(HttpContext http)
+    {
+        var reader = http.Request.BodyReader;
+        while (true)
+        {
+            var read = await reader.ReadAsync(http.RequestAborted);
+            if (read.IsCompleted)
+            {
+                var bytes = read.Buffer.ToArray();
+                reader.AdvanceTo(read.Buffer.End);
+                return bytes;
+            }
+            reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+        }
+    }
+
+    private static async Task<byte[]> ReadLimitedAsync(HttpResponseMessage response, int limit, CancellationToken ct)
+    {
+        try
+        {
+            await using var s = await response.Content.ReadAsStreamAsync(ct);
+            var buffer = new byte[limit];
+            var total = 0;
+            int n;
+            while (total < limit && (n = await s.ReadAsync(buffer.AsMemory(total), ct)) > 0) total += n;
+            return buffer[..total];
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException)
+        {
+            return [];
+        }
+    }
+
+    private static TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        var ra = response.Headers.RetryAfter;
+        if (ra?.Delta is { } d) return d;
+        if (ra?.Date is { } date) return date - DateTimeOffset.UtcNow;
+        return null;
+    }
+
+    /// <summary>A short, single-line excerpt of an upstream error body for logs and client messages.</summary>
+    internal static string Summarize(ReadOnlySpan<byte> body)
+    {
+        if (body.IsEmpty) return "(empty body)";
+        var text = Encoding.UTF8.GetString(body[..Math.Min(body.Length, 600)]);
+        // Prefer the message field when it is JSON.
+        var i = text.IndexOf("\"message\"", StringComparison.Ordinal);
+        if (i >= 0)
+        {
+            var start = text.IndexOf('"', text.IndexOf(':', i) + 1);
+            var end = start < 0 ? -1 : text.IndexOf('"', start + 1);
+            while (end > 0 && text[end - 1] == '\\') end = text.IndexOf('"', end + 1);
+            if (start >= 0 && end > start) text = text[(start + 1)..end];
+        }
+        text = text.ReplaceLineEndings(" ");
+        return text.Length > 300 ? text[..300] + "…" : text;
+    }
+
+    private static string Describe(HttpRequestException e) => e.HttpRequestError switch
+    {
+        HttpRequestError.ConnectionError => "connection refused or unreachable",
+        HttpRequestError.NameResolutionError => "host name not found",
+        HttpRequestError.SecureConnectionError => "TLS handshake failed",
+        HttpRequestError.ResponseEnded => "upstream closed the connection",
+        HttpRequestError.InvalidResponse => "invalid HTTP response",
+        _ => e.InnerException is TimeoutException or OperationCanceledException ? "connect timeout" : e.Message,
+    };
+
+    /// <summary>
+    /// The conversation a request belongs to: what clients send (Claude Code's session header or metadata.user_id,
+    /// Codex's session_id, prompt_cache_key, user), else a hash of the client key with the conversation's start.
+    /// </summary>
+    private static string? ConversationIdentity(RelayRequest r)
+    {
+        var h = r.Http.Request.Headers;
+        var session = h["X-Claude-Code-Session-Id"].ToString();
+        if (session.Length == 0) session = h["session_id"].ToString();
+        if (session.Length == 0) session = h["x-session-id"].ToString();
+        if (session.Length == 0) session = r.Info.SessionHint ?? "";
+        if (session.Length > 0) return "s:" + session;
+
+        var first = r.Info.FirstMessageRange;
+        var system = r.Info.SystemRange;
+        if (first.End.Value <= first.Start.Value && system.End.Value <= system.Start.Value) return null;
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(BitConverter.GetBytes(r.ApiKey?.Id ?? 0));
+        sha.AppendData(r.Body.AsSpan()[system]);
+        sha.AppendData(r.Body.AsSpan()[first]);
+        return "h:" + Convert.ToHexStringLower(sha.GetHashAndReset().AsSpan(0, 16));
+    }
+}

@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using Octopus.Domain;
+using Octopus.Protocols;
+using Octopus.Protocols.Passthrough;
+
+namespace Octopus.Relay;
+
+/// <summary>Everything known about one client request while the relay works on it; becomes its log record.</summary>
+internal sealed class RelayRequest
+{
+    public required HttpContext Http { get; init; }
+    public required ApiProtocol Protocol { get; init; }
+    public long StartedAt { get; } = Stopwatch.GetTimestamp();
+    public long Time { get; init; }
+    public ApiKey? ApiKey { get; set; }
+    public byte[] Body { get; set; } = [];
+    public RequestInfo Info { get; set; } = new();
+    public string? RequestedModel { get; set; }
+    public Group? Group { get; set; }
+    public bool Stream { get; set; }
+    public string? ConversationId { get; set; }
+    public List<RequestAttempt> Attempts { get; } = [];
+
+    // Outcome
+    public int Status { get; set; }
+    public string? Error { get; set; }
+    public Channel? Channel { get; set; }
+    public string? UpstreamModel { get; set; }
+    public ApiProtocol? UpstreamProtocol { get; set; }
+    public long? TtftMs { get; set; }
+    public Usage Usage { get; set; }
+    /// <summary>What the client received (non-stream bodies, or the start of a stream), for body capture.</summary>
+    public byte[]? ResponseBody { get; set; }
+
+    public long ElapsedMs => (long)Stopwatch.GetElapsedTime(StartedAt).TotalMilliseconds;
+
+    public RequestLog ToLog(long id, double cost) => new()
+    {
+        Id = id,
+        Time = Time,
+        ApiKeyId = ApiKey?.Id,
+        ApiKeyName = ApiKey?.Name,
+        ClientIp = Http.Connection.RemoteIpAddress?.ToString(),
+        RequestedModel = RequestedModel,
+        GroupName = Group?.Name,
+        ChannelId = Channel?.Id,
+        ChannelName = Channel?.Name,
+        UpstreamModel = UpstreamModel,
+        Status = Status,
+        Error = Error,
+        LatencyMs = ElapsedMs,
+        TtftMs = TtftMs,
+        InputTokens = Usage.InputTokens,
+        OutputTokens = Usage.OutputTokens,
+        CacheReadTokens = Usage.CacheReadTokens,
+        CacheWriteTokens = Usage.CacheWriteTokens,
+        ReasoningTokens = Usage.ReasoningTokens,
+        Cost = cost,
+        Stream = Stream,
+        ProtocolIn = Protocol.ToWire(),
+        ProtocolOut = UpstreamProtocol?.ToWire(),
+        Attempts = Attempts,
+    };
+}

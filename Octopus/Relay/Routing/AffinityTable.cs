@@ -1,0 +1,53 @@
+using System.Collections.Concurrent;
+
+namespace Octopus.Relay.Routing;
+
+/// <summary>
+/// Conversation → (channel, model, key) that served it last, so a conversation keeps hitting the same upstream key
+/// and its prompt cache stays warm. Entries expire after the group's affinity seconds; memory is bounded.
+/// </summary>
+internal sealed class AffinityTable(TimeProvider clock)
+{
+    public const int MaxEntries = 100_000;
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private long _lastSweep;
+
+    public readonly record struct Target(long ChannelId, string Model, long KeyId);
+
+    public bool TryGet(string conversation, out Target target)
+    {
+        if (_entries.TryGetValue(conversation, out var e) && e.ExpiresAt > Now())
+        {
+            target = e.Target;
+            return true;
+        }
+        target = default;
+        return false;
+    }
+
+    public void Set(string conversation, Target target, TimeSpan lifetime)
+    {
+        if (lifetime <= TimeSpan.Zero) return;
+        var now = Now();
+        _entries[conversation] = new Entry(target, now + (long)lifetime.TotalMilliseconds);
+        if (_entries.Count > MaxEntries || now - Interlocked.Read(ref _lastSweep) > 60_000) Sweep(now);
+    }
+
+    public int Count => _entries.Count;
+
+    private void Sweep(long now)
+    {
+        Interlocked.Exchange(ref _lastSweep, now);
+        foreach (var (k, e) in _entries)
+            if (e.ExpiresAt <= now) _entries.TryRemove(k, out _);
+        // Still over the cap: drop the entries closest to expiry.
+        var excess = _entries.Count - MaxEntries;
+        if (excess > 0)
+            foreach (var (k, _) in _entries.OrderBy(kv => kv.Value.ExpiresAt).Take(excess).ToArray())
+                _entries.TryRemove(k, out _);
+    }
+
+    private long Now() => clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private readonly record struct Entry(Target Target, long ExpiresAt);
+}

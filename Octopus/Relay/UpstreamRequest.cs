@@ -1,0 +1,68 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Octopus.Domain;
+
+namespace Octopus.Relay;
+
+/// <summary>Where and how a channel type is called: the path after the base URL and the auth header.</summary>
+internal static class UpstreamRequest
+{
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
+
+    public static Uri Endpoint(ChannelType type, string baseUrl, string model, bool stream)
+    {
+        var b = baseUrl.TrimEnd('/');
+        return new Uri(type switch
+        {
+            ChannelType.OpenAIResponses => b + "/responses",
+            ChannelType.Anthropic => b + "/messages",
+            ChannelType.Gemini => b + "/models/" + Uri.EscapeDataString(model) + (stream ? ":streamGenerateContent?alt=sse" : ":generateContent"),
+            _ => b + "/chat/completions",
+        });
+    }
+
+    /// <param name="clientHeaders">The client's request headers; only protocol headers (anthropic-version/beta) are forwarded.</param>
+    public static HttpRequestMessage Create(Channel channel, string baseUrl, string model, bool stream, ChannelKey key, byte[] body, IHeaderDictionary? clientHeaders)
+    {
+        var req = new HttpRequestMessage(HttpMethod.Post, Endpoint(channel.Type, baseUrl, model, stream))
+        {
+            Content = new ByteArrayContent(body),
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+        req.Content.Headers.ContentType = Json;
+        AddAuth(req, channel.Type, key.Secret);
+        if (channel.Type == ChannelType.Anthropic)
+        {
+            var version = clientHeaders?["anthropic-version"].ToString();
+            req.Headers.TryAddWithoutValidation("anthropic-version", string.IsNullOrEmpty(version) ? "2023-06-01" : version);
+            var beta = clientHeaders?["anthropic-beta"].ToString();
+            if (!string.IsNullOrEmpty(beta)) req.Headers.TryAddWithoutValidation("anthropic-beta", beta);
+        }
+        if (stream) req.Headers.Accept.ParseAdd("text/event-stream");
+        foreach (var (name, value) in channel.Headers)
+        {
+            // Validated on save; re-checked here because a header is an injection point.
+            if (name.AsSpan().IndexOfAny('\r', '\n') >= 0 || value.AsSpan().IndexOfAny('\r', '\n') >= 0) continue;
+            req.Headers.Remove(name);
+            if (!req.Headers.TryAddWithoutValidation(name, value)) req.Content.Headers.TryAddWithoutValidation(name, value);
+        }
+        return req;
+    }
+
+    public static void AddAuth(HttpRequestMessage req, ChannelType type, string secret)
+    {
+        switch (type)
+        {
+            case ChannelType.Anthropic:
+                req.Headers.TryAddWithoutValidation("x-api-key", secret);
+                break;
+            case ChannelType.Gemini:
+                req.Headers.TryAddWithoutValidation("x-goog-api-key", secret);
+                break;
+            default:
+                req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", secret);
+                break;
+        }
+    }
+}
