@@ -12,7 +12,7 @@ internal sealed class KeyPool(TimeProvider clock)
     /// <summary>Consecutive failures (5xx, timeouts) before a key is set aside.</summary>
     public const int FailureThreshold = 3;
     /// <summary>How long a set-aside key waits before a live request may try it again (passive recovery).</summary>
-    public static readonly TimeSpan SetAsideRetryAfter = TimeSpan.FromMinutes(5);
+    public TimeSpan SetAsideRetryAfter { get; set; } = TimeSpan.FromMinutes(5);
 
     private readonly ConcurrentDictionary<long, KeyState> _states = new();
     private readonly ConcurrentDictionary<long, int> _rotation = new();
