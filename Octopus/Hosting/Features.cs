@@ -1,16 +1,19 @@
+using Octopus.Storage;
+
 namespace Octopus.Hosting;
 
 /// <summary>The one place that wires each capability in: services first, then endpoints.</summary>
 internal static class Features
 {
-    public static Task AddAsync(WebApplicationBuilder builder, Configuration.OctopusConfig config)
+    public static async Task AddAsync(WebApplicationBuilder builder, Configuration.OctopusConfig config)
     {
-        return Task.CompletedTask;
+        await builder.Services.AddStorageAsync(config);
     }
 
     public static Task MapAsync(WebApplication app)
     {
-        app.MapHealth(_ => Task.FromResult<string?>(null));
+        var db = app.Services.GetRequiredService<Database>();
+        app.MapHealth(db.CheckAsync);
         return Task.CompletedTask;
     }
 }
