@@ -70,3 +70,33 @@ public sealed class CommandLineTests
         Assert.DoesNotContain(" at ", stderr);
     }
 }
+
+public sealed class GracefulShutdownTests
+{
+    [Fact]
+    public async Task Start_creates_config_and_database_answers_health_and_exits_0_on_SIGTERM()
+    {
+        var dir = Directory.CreateTempSubdirectory("octopus-start-").FullName;
+        var port = Octopus.Tests.Relay.RelayFailoverTests.ClosedPort();
+        using var p = CommandLineTests.Start("start", dir, new Dictionary<string, string> { ["OCTOPUS_SERVER_PORT"] = port.ToString(), ["OCTOPUS_SERVER_HOST"] = "127.0.0.1" });
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+
+        var ready = false;
+        for (var i = 0; i < 100 && !ready; i++)
+        {
+            try { ready = (await http.GetAsync("/readyz")).IsSuccessStatusCode; }
+            catch (HttpRequestException) { await Task.Delay(100); }
+        }
+        Assert.True(ready, "gateway did not become ready");
+        Assert.Contains("\"ok\"", await http.GetStringAsync("/healthz"));
+        Assert.True(File.Exists(Path.Combine(dir, "data/config.json")));
+        Assert.True(File.Exists(Path.Combine(dir, "data/data.db")));
+
+        using (var kill = System.Diagnostics.Process.Start("kill", $"-TERM {p.Id}")) kill.WaitForExit();
+        Assert.True(p.WaitForExit(20_000), "gateway did not stop on SIGTERM");
+        Assert.Equal(0, p.ExitCode);
+        Assert.DoesNotContain("Unhandled", await stderr + await stdout);
+    }
+}

@@ -177,7 +177,7 @@ public sealed class MockUpstream : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync(TimeSpan.FromSeconds(2));
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2))) await _app.StopAsync(cts.Token);
         await _app.DisposeAsync();
     }
 }

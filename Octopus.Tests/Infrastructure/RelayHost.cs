@@ -110,7 +110,7 @@ public sealed class RelayHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        await App.StopAsync(TimeSpan.FromSeconds(5));
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5))) await App.StopAsync(cts.Token);
         await App.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }

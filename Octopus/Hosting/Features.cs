@@ -1,3 +1,5 @@
+using Octopus.Relay;
+using Octopus.Stats;
 using Octopus.Storage;
 
 namespace Octopus.Hosting;
@@ -8,12 +10,15 @@ internal static class Features
     public static async Task AddAsync(WebApplicationBuilder builder, Configuration.OctopusConfig config)
     {
         await builder.Services.AddStorageAsync(config);
+        builder.Services.AddRelay();
+        builder.Services.AddStats();
     }
 
-    public static Task MapAsync(WebApplication app)
+    public static async Task MapAsync(WebApplication app)
     {
         var db = app.Services.GetRequiredService<Database>();
         app.MapHealth(db.CheckAsync);
-        return Task.CompletedTask;
+        await app.UseRelayAsync();
+        await app.UseStatsAsync();
     }
 }

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Octopus.Domain;
+using Channel = System.Threading.Channels.Channel;
 using Octopus.Storage;
 
 namespace Octopus.Stats;
@@ -98,8 +99,11 @@ internal sealed class RequestLogWriter : IAsyncDisposable
         }
     }
 
+    private int _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _queue.Writer.TryComplete();
         _stop.Cancel();
         try { await _loop.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false); } catch (Exception) { }

@@ -65,7 +65,7 @@ internal sealed class StatsFlusher(StatsAggregator aggregator, StatsStore store,
     /// <summary>Final flush at shutdown, retried for as long as <paramref name="ct"/> allows.</summary>
     public async Task FinalFlushAsync(CancellationToken ct)
     {
-        _stop.Cancel();
+        if (Volatile.Read(ref _disposed) == 0) _stop.Cancel();
         while (!await FlushAsync(CancellationToken.None).ConfigureAwait(false))
         {
             try { await Task.Delay(500, ct).ConfigureAwait(false); }
@@ -77,8 +77,11 @@ internal sealed class StatsFlusher(StatsAggregator aggregator, StatsStore store,
         }
     }
 
+    private int _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _stop.Cancel();
         if (_loop is not null) await _loop.ConfigureAwait(false);
         _stop.Dispose();

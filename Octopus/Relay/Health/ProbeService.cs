@@ -101,8 +101,11 @@ internal sealed class ProbeService(SnapshotService snapshots, KeyPool keys, Base
     private void Remember(long channelId, ProbeResult result) =>
         _results.AddOrUpdate(channelId, _ => [result], (_, old) => [result, .. old.Take(19)]);
 
+    private int _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _stop.Cancel();
         if (_loop is not null) try { await _loop; } catch (OperationCanceledException) { }
         _stop.Dispose();
