@@ -21,6 +21,7 @@ internal static class StatsFeature
         services.AddSingleton<RequestRecorder>();
         services.AddSingleton<IRelayRecorder>(sp => sp.GetRequiredService<RequestRecorder>());
         services.AddSingleton<StatsFlusher>();
+        services.AddSingleton<LogRetention>();
     }
 
     public static async Task UseStatsAsync(this WebApplication app)
@@ -32,6 +33,7 @@ internal static class StatsFeature
 
         var settings = sp.GetRequiredService<SettingStore>();
         var recorder = sp.GetRequiredService<RequestRecorder>();
+        var retention = sp.GetRequiredService<LogRetention>();
         var interval = TimeSpan.FromMinutes(1);
         async Task ApplySettingsAsync(CancellationToken ct)
         {
@@ -43,6 +45,8 @@ internal static class StatsFeature
                 SamplePercent = Int(values, "body_sample_percent", 10, 0, 100),
                 MaxBytes = Int(values, "body_max_bytes", 65536, 256, 16 * 1024 * 1024),
             };
+            retention.LogRetentionDays = Int(values, "log_retention_days", 30, 1, 3650);
+            retention.BodyRetentionDays = Int(values, "body_retention_days", 3, 1, 3650);
             await prices.ReloadAsync(ct);
         }
         await ApplySettingsAsync(CancellationToken.None);
@@ -51,6 +55,7 @@ internal static class StatsFeature
         var flusher = sp.GetRequiredService<StatsFlusher>();
         flusher.Start(() => interval);
         var logs = sp.GetRequiredService<RequestLogWriter>();
+        retention.Start(TimeSpan.FromHours(1));
         var shutdown = sp.GetRequiredService<ShutdownWork>();
         shutdown.Register("stats flush", flusher.FinalFlushAsync);
         shutdown.Register("request logs", logs.DrainAsync);
