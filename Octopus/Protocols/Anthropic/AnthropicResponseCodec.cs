@@ -96,8 +96,14 @@ internal static class AnthropicResponseCodec
                 case RefusalPart r:
                     TextBlock(w, r.Text);
                     break;
+                case ThinkingPart { Redacted: true } th when (th.Origin ?? upstream) == ApiProtocol.Anthropic:
+                    w.WriteStartObject();
+                    w.WriteString("type", "redacted_thinking");
+                    w.WriteString("data", th.Signature ?? "");
+                    w.WriteEndObject();
+                    break;
                 case ThinkingPart th:
-                    ThinkingBlock(w, th.Text, Signatures.Tag(th.Origin ?? upstream, th.Signature, th.Redacted));
+                    ThinkingBlock(w, th.Text, Signatures.ForClient(ApiProtocol.Anthropic, th.Origin ?? upstream, th.Signature, th.Redacted) ?? "");
                     break;
                 case ToolCallPart call:
                     sawTool = true;

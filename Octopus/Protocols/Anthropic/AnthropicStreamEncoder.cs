@@ -70,7 +70,8 @@ internal sealed class AnthropicStreamEncoder(ApiProtocol upstream, string client
     {
         if (_open == Block.None) return;
         // Every thinking block ends signed so the client sends it back and the next turn knows where it came from.
-        if (_open == Block.Thinking && !_signed) Delta(_openIndex, "signature_delta", "signature", Signatures.Tag(Upstream, null));
+        if (_open == Block.Thinking && !_signed && Upstream != ApiProtocol.Anthropic)
+            Delta(_openIndex, "signature_delta", "signature", Signatures.Tag(Upstream, null));
         var w = BeginEvent("content_block_stop");
         w.WriteStartObject();
         w.WriteString("type", "content_block_stop");
@@ -133,13 +134,26 @@ internal sealed class AnthropicStreamEncoder(ApiProtocol upstream, string client
     {
         // A signature may arrive with no thinking text at all (Gemini): it still gets a block of its own.
         if (_open != Block.Thinking || _signed) Open(Block.Thinking, ThinkingBlockStart);
-        Delta(_openIndex, "signature_delta", "signature", Signatures.Tag(Upstream, signature));
+        Delta(_openIndex, "signature_delta", "signature", Signatures.ForClient(ApiProtocol.Anthropic, Upstream, signature)!);
         _signed = true;
     }
 
     public override void RedactedThinking(string data)
     {
         ContentSeen = true;
+        if (Upstream == ApiProtocol.Anthropic)
+        {
+            Open(Block.Thinking, w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("type", "redacted_thinking");
+                w.WriteString("data", data);
+                w.WriteEndObject();
+            });
+            _signed = true;
+            Close();
+            return;
+        }
         Open(Block.Thinking, ThinkingBlockStart);
         Delta(_openIndex, "signature_delta", "signature", Signatures.Tag(Upstream, data, redacted: true));
         _signed = true;

@@ -15,6 +15,13 @@ internal static class Signatures
     public static string Tag(ApiProtocol origin, string? value, bool redacted = false) =>
         Prefix + (redacted ? RedactedName : origin.ToWire()) + ":" + (value ?? "");
 
+    /// <summary>
+    /// The signature to show a client: native values stay as they are for a client of the same protocol, anything
+    /// else is tagged with its origin. Null when a native block has no signature.
+    /// </summary>
+    public static string? ForClient(ApiProtocol client, ApiProtocol origin, string? value, bool redacted = false) =>
+        origin == client && !redacted ? value : Tag(origin, value, redacted);
+
     /// <summary>Reads a signature a client sent back. Untagged values belong to the client's own protocol.</summary>
     public static void Untag(string? value, ApiProtocol clientProtocol, out ApiProtocol origin, out string? signature, out bool redacted)
     {

@@ -112,7 +112,7 @@ internal static class GeminiResponseCodec
                 w.WriteStartObject();
                 w.WriteString("text", th.Text);
                 w.WriteBoolean("thought", true);
-                w.WriteString("thoughtSignature", Signatures.Tag(th.Origin ?? upstream, th.Signature, th.Redacted));
+                if (Signatures.ForClient(ApiProtocol.Gemini, th.Origin ?? upstream, th.Signature, th.Redacted) is { } sig) w.WriteString("thoughtSignature", sig);
                 w.WriteEndObject();
                 break;
             case ToolCallPart call:

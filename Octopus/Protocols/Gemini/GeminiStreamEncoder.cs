@@ -22,6 +22,7 @@ internal sealed class GeminiStreamEncoder(ApiProtocol upstream, string clientMod
     private readonly string _responseId = Ids.New("");
     private readonly Dictionary<int, PendingCall> _calls = [];
     private readonly List<PendingCall> _pending = [];
+    private bool _thinkingUnsigned;
 
     protected override ApiProtocol ClientProtocol => ApiProtocol.Gemini;
 
@@ -54,6 +55,7 @@ internal sealed class GeminiStreamEncoder(ApiProtocol upstream, string clientMod
     {
         if (text.Length == 0) return;
         ContentSeen = true;
+        EndThinking();
         FlushCalls();
         Chunk(w =>
         {
@@ -70,6 +72,7 @@ internal sealed class GeminiStreamEncoder(ApiProtocol upstream, string clientMod
         if (text.Length == 0) return;
         ContentSeen = true;
         FlushCalls();
+        _thinkingUnsigned = true;
         Chunk(w =>
         {
             w.WriteStartObject();
@@ -79,7 +82,16 @@ internal sealed class GeminiStreamEncoder(ApiProtocol upstream, string clientMod
         });
     }
 
-    public override void ThinkingSignature(string signature) => SignaturePart(Signatures.Tag(Upstream, signature));
+    /// <summary>A thought run from a foreign upstream ends with a tagged signature part, so the client's next turn
+    /// tells us where its thoughts came from (an OpenAI-compatible upstream takes them back as reasoning_content).</summary>
+    private void EndThinking()
+    {
+        if (!_thinkingUnsigned) return;
+        _thinkingUnsigned = false;
+        if (Upstream != ApiProtocol.Gemini) SignaturePart(Signatures.Tag(Upstream, null));
+    }
+
+    public override void ThinkingSignature(string signature) => SignaturePart(Signatures.ForClient(ApiProtocol.Gemini, Upstream, signature)!);
 
     public override void RedactedThinking(string data)
     {
@@ -89,6 +101,7 @@ internal sealed class GeminiStreamEncoder(ApiProtocol upstream, string clientMod
 
     private void SignaturePart(string tagged)
     {
+        _thinkingUnsigned = false;
         FlushCalls();
         Chunk(w =>
         {
@@ -104,6 +117,7 @@ internal sealed class GeminiStreamEncoder(ApiProtocol upstream, string clientMod
     {
         ContentSeen = true;
         SawToolCall = true;
+        EndThinking();
         var call = new PendingCall(id, name, thoughtSignature);
         _calls[key] = call;
         _pending.Add(call);
@@ -132,6 +146,7 @@ internal sealed class GeminiStreamEncoder(ApiProtocol upstream, string clientMod
 
     protected override void WriteCompletion()
     {
+        EndThinking();
         var finish = StopReasons.ToGemini(FinalStopReason());
         if (_pending.Count > 0) FlushCalls(finish);
         else Chunk(null, finish);

@@ -225,7 +225,7 @@ internal static class ResponsesResponseCodec
             switch (p)
             {
                 case ThinkingPart th:
-                    items.Add(JsonWrite.ToBytes(w => WriteReasoningItem(w, Ids.New("rs_"), th.Text, Signatures.Tag(th.Origin ?? upstream, th.Signature, th.Redacted))));
+                    items.Add(JsonWrite.ToBytes(w => WriteReasoningItem(w, Ids.New("rs_"), th.Text, Signatures.ForClient(ApiProtocol.OpenAIResponses, th.Origin ?? upstream, th.Signature, th.Redacted))));
                     break;
                 case ToolCallPart call:
                     if (call.ThoughtSignature is not null)

@@ -169,7 +169,7 @@ internal sealed class ResponsesStreamEncoder(ApiProtocol upstream, string client
                 break;
             case Kind.Reasoning:
             {
-                item.Encrypted ??= Signatures.Tag(Upstream, null);
+                if (Upstream != ApiProtocol.OpenAIResponses) item.Encrypted ??= Signatures.Tag(Upstream, null);
                 var summary = item.Text.ToString();
                 if (summary.Length > 0)
                 {
@@ -264,7 +264,7 @@ internal sealed class ResponsesStreamEncoder(ApiProtocol upstream, string client
     public override void ThinkingSignature(string signature)
     {
         var item = Ensure(Kind.Reasoning, "rs_");
-        item.Encrypted = Signatures.Tag(Upstream, signature);
+        item.Encrypted = Signatures.ForClient(ApiProtocol.OpenAIResponses, Upstream, signature);
     }
 
     public override void RedactedThinking(string data)
