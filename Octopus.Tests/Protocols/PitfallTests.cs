@@ -480,7 +480,7 @@ public sealed class PitfallTests
         var volc = Kit.Json(Converter.ConvertRequest(ApiProtocol.Anthropic, ApiProtocol.OpenAIChat, body,
             Kit.Options("doubao-seed-1-6", stream: true, type: ChannelType.Volcengine) with { ConversationId = "conv" }));
         Assert.Equal("enabled", volc.GetProperty("thinking").GetProperty("type").GetString());
-        Assert.False(volc.TryGetProperty("reasoning_effort", out _));
+        Assert.Equal("high", volc.GetProperty("reasoning_effort").GetString());
         Assert.False(volc.TryGetProperty("prompt_cache_key", out _));
         Assert.True(volc.GetProperty("stream_options").GetProperty("include_usage").GetBoolean());
         Assert.Equal(32000, volc.GetProperty("max_tokens").GetInt32());

@@ -322,10 +322,13 @@ internal static class OpenAIChatRequestCodec
             {
                 if (volc)
                 {
-                    // Volcengine (Doubao) switches thinking with its own `thinking.type`.
+                    // Volcengine (Doubao Seed) switches thinking with its own `thinking.type` and takes an effort
+                    // of minimal|low|medium|high.
                     w.WriteStartObject("thinking");
                     w.WriteString("type", reasoning.Disabled ? "disabled" : "enabled");
                     w.WriteEndObject();
+                    if (!reasoning.Disabled)
+                        w.WriteString("reasoning_effort", reasoning.ResolveEffort() switch { "xhigh" or "max" => "high", var e => e });
                 }
                 else if (reasoning.Disabled)
                 {
