@@ -474,6 +474,18 @@ public sealed class PitfallTests
     }
 
     [Fact]
+    public void Tool_history_without_tool_definitions_still_converts_to_a_valid_Anthropic_request()
+    {
+        var body = Kit.Sse("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},"
+            + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"lookup\",\"arguments\":\"{}\"}}]},"
+            + "{\"role\":\"tool\",\"tool_call_id\":\"call_1\",\"content\":\"found\"}]}");
+        var anthropic = Kit.Json(Converter.ConvertRequest(ApiProtocol.OpenAIChat, ApiProtocol.Anthropic, body, Kit.Options()));
+        Assert.Equal("lookup", anthropic.GetProperty("tools")[0].GetProperty("name").GetString());
+        Assert.Equal("none", anthropic.GetProperty("tool_choice").GetProperty("type").GetString());
+        Assert.Equal("tool_result", anthropic.GetProperty("messages")[2].GetProperty("content")[0].GetProperty("type").GetString());
+    }
+
+    [Fact]
     public void Volcengine_gets_its_thinking_switch_and_no_OpenAI_only_fields()
     {
         var body = Kit.Sse(AdaptiveClaudeCode);

@@ -262,7 +262,26 @@ internal static class AnthropicRequestCodec
             WriteMessages(w, req.Messages, start);
             w.WriteEndArray();
 
-            if (req.Tools.Count > 0)
+            if (req.Tools.Count == 0 && HistoryToolNames(req) is { Count: > 0 } historyTools)
+            {
+                // Anthropic rejects tool_use/tool_result history without tool definitions, and some OpenAI clients drop
+                // `tools` on the final turn: declare the used names with an open schema and forbid new calls.
+                w.WriteStartArray("tools");
+                foreach (var name in historyTools)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("name", name);
+                    w.WriteStartObject("input_schema");
+                    w.WriteString("type", "object");
+                    w.WriteEndObject();
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteStartObject("tool_choice");
+                w.WriteString("type", "none");
+                w.WriteEndObject();
+            }
+            else if (req.Tools.Count > 0)
             {
                 w.WriteStartArray("tools");
                 foreach (var t in req.Tools)
@@ -357,6 +376,15 @@ internal static class AnthropicRequestCodec
             if (options.Stream) w.WriteBoolean("stream", true);
             w.WriteEndObject();
         }, 4096);
+    }
+
+    private static List<string> HistoryToolNames(ChatRequest req)
+    {
+        var names = new List<string>();
+        foreach (var m in req.Messages)
+            foreach (var p in m.Parts)
+                if (p is ToolCallPart call && !names.Contains(call.Name)) names.Add(call.Name);
+        return names;
     }
 
     /// <summary>Anthropic's max_tokens is required; old Claude 3 models cap output at 4096.</summary>

@@ -274,7 +274,6 @@ internal static class OpenAIChatRequestCodec
             w.WriteStartObject();
             w.WriteString("model", model);
             w.WriteStartArray("messages");
-            var names = Canonicalizer.ToolNamesById(req.Messages);
             foreach (var m in req.Messages) WriteMessage(w, m);
             w.WriteEndArray();
 
@@ -371,7 +370,7 @@ internal static class OpenAIChatRequestCodec
                         w.WriteEndObject();
                         break;
                     case Role.User:
-                        WriteUserMessage(w, m, names);
+                        WriteUserMessage(w, m);
                         break;
                     case Role.Assistant:
                         WriteAssistantMessage(w, m);
@@ -419,7 +418,7 @@ internal static class OpenAIChatRequestCodec
         w.WriteEndObject();
     }
 
-    private static void WriteUserMessage(Utf8JsonWriter w, Message m, Dictionary<string, string> names)
+    private static void WriteUserMessage(Utf8JsonWriter w, Message m)
     {
         // Tool results become `tool` messages, in order, ahead of the rest of the turn.
         var media = new List<Part>();

@@ -149,8 +149,12 @@ internal static class ResponsesRequestCodec
                 {
                     Id = item.Str("call_id") ?? throw new ProtocolException("Responses custom_tool_call needs `call_id`"),
                     Name = item.Str("name") ?? "",
-                    Arguments = JsonWrite.ToBytes(w => { w.WriteStartObject(); w.WriteString("input", item.Str("input") ?? ""); w.WriteEndObject(); }) is var b
-                        ? System.Text.Encoding.UTF8.GetString(b) : "{}",
+                    Arguments = System.Text.Encoding.UTF8.GetString(JsonWrite.ToBytes(w =>
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("input", item.Str("input") ?? "");
+                        w.WriteEndObject();
+                    })),
                 });
                 break;
             case "function_call_output":
