@@ -14,8 +14,9 @@ internal static class RelayEndpoints
         app.MapPost("/v1/responses", (HttpContext http) => relay.HandleAsync(http, ApiProtocol.OpenAIResponses));
         app.MapPost("/v1/messages", (HttpContext http) => relay.HandleAsync(http, ApiProtocol.Anthropic));
 
-        // Gemini puts the model and the action in the path: /v1beta/models/{model}:generateContent
-        app.MapPost("/v1beta/models/{*target}", (HttpContext http, string target) =>
+        // Gemini puts the model and the action in the path: /v1beta/models/{model}:generateContent. The official SDK
+        // uses /v1/models/... when given a custom base URL, so both prefixes are served.
+        Task Gemini(HttpContext http, string target)
         {
             var colon = target.LastIndexOf(':');
             var model = colon > 0 ? target[..colon] : target;
@@ -26,12 +27,16 @@ internal static class RelayEndpoints
                 "streamGenerateContent" => relay.HandleAsync(http, ApiProtocol.Gemini, model, pathStream: true),
                 _ => WriteGeminiNotFound(http, action),
             };
-        });
+        }
+        app.MapPost("/v1beta/models/{*target}", Gemini);
+        app.MapPost("/v1/models/{*target}", Gemini);
 
         var snapshots = app.Services.GetRequiredService<SnapshotService>();
         var clock = app.Services.GetRequiredService<TimeProvider>();
         app.MapGet("/v1/models", (HttpContext http) => ListModelsAsync(http, snapshots.Current, clock,
-            http.Request.Headers.ContainsKey("anthropic-version") ? ApiProtocol.Anthropic : ApiProtocol.OpenAIChat));
+            http.Request.Headers.ContainsKey("anthropic-version") ? ApiProtocol.Anthropic
+            : http.Request.Headers.ContainsKey("x-goog-api-key") || http.Request.Query.ContainsKey("key") ? ApiProtocol.Gemini
+            : ApiProtocol.OpenAIChat));
         app.MapGet("/v1beta/models", (HttpContext http) => ListModelsAsync(http, snapshots.Current, clock, ApiProtocol.Gemini));
     }
 

@@ -32,6 +32,7 @@ internal static class RelayFeature
             throw new StartupException("cannot load the relay configuration from the database: " + e.Message, e);
         }
         app.Services.GetRequiredService<KeyStatusWriter>();
+        Protocols.Conversion.ConversionLog.Logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Octopus.Conversion");
         var probes = app.Services.GetRequiredService<ProbeService>();
         probes.Start();
         app.Services.GetRequiredService<ShutdownWork>().Register("probes", async _ => await probes.DisposeAsync());

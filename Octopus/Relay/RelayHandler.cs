@@ -453,6 +453,13 @@ internal sealed class RelayHandler(
                         else
                         {
                             wroteContent |= transcoder!.OnEvent(ev, output);
+                            if (transcoder.IsClosed)
+                            {
+                                // An upstream error before any content: nothing reached the client, try elsewhere.
+                                if (client is null && !wroteContent)
+                                    return new Outcome(OutcomeKind.Failed, "upstream stream error before content");
+                                break;
+                            }
                         }
                     }
                 }
@@ -481,7 +488,7 @@ internal sealed class RelayHandler(
                     if (flush.IsCompleted || flush.IsCanceled) throw new OperationCanceledException(http.RequestAborted);
                 }
 
-                if (read.IsCompleted) break;
+                if (read.IsCompleted || transcoder is { IsClosed: true }) break;
             }
 
             if (client is null)
@@ -498,6 +505,7 @@ internal sealed class RelayHandler(
             }
             else
             {
+                // Complete/Fail write nothing once the transcoder has closed the client's stream itself.
                 if (endError is null) transcoder!.Complete(client);
                 else transcoder!.Fail(endError, client);
                 r.Usage = transcoder.Usage;

@@ -1,0 +1,110 @@
+using System.Text.Json;
+using Octopus.Protocols.Canonical;
+using Octopus.Protocols.Conversion;
+using Octopus.Protocols.Sse;
+
+namespace Octopus.Protocols.OpenAIChat;
+
+/// <summary>
+/// Reads an OpenAI Chat Completions chunk stream (OpenAI-compatible providers included: DeepSeek `reasoning_content`,
+/// OpenRouter `reasoning`/`reasoning_details`, Gemini `extra_content` signatures).
+/// </summary>
+internal sealed class OpenAIChatStreamDecoder : IStreamDecoder
+{
+    // Upstream tool-call index → the call currently open at that index (its key and id). Some providers give every
+    // call index 0 and tell them apart only by id, so a new id at a used index starts a new call.
+    private readonly Dictionary<long, (int Key, string Id)> _calls = [];
+    private int _nextKey;
+    private int _lastKey = -1;
+    private bool _started;
+
+    public void OnEvent(in SseEvent ev, IStreamSink sink)
+    {
+        if (ev.IsDone) return;
+        using var doc = JsonRead.Parse(ev.Data, "OpenAI Chat stream chunk");
+        var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object) throw new ProtocolException("OpenAI Chat stream chunk must be a JSON object");
+        if (root.Obj("error", out var error))
+        {
+            sink.Error(StatusFor(error), error.Str("message") ?? "Upstream stream error");
+            return;
+        }
+        if (root.Obj("usage", out var usage)) sink.Usage(OpenAIChatResponseCodec.ReadUsage(usage));
+        if (!_started)
+        {
+            _started = true;
+            sink.Start(root.Str("id"), root.Str("model"));
+        }
+
+        foreach (var choice in root.Arr("choices"))
+        {
+            if (choice.Long("index") is > 0) continue;
+            if (choice.Obj("delta", out var delta)) Delta(delta, sink);
+            if (choice.Str("finish_reason") is { } finish) sink.Finish(StopReasons.FromOpenAI(finish));
+        }
+    }
+
+    private void Delta(JsonElement delta, IStreamSink sink)
+    {
+        // One reasoning source per chunk: providers that send both `reasoning` and `reasoning_details` repeat the text.
+        var reasoning = delta.Str("reasoning_content");
+        if (string.IsNullOrEmpty(reasoning)) reasoning = delta.Str("reasoning");
+        if (!string.IsNullOrEmpty(reasoning)) sink.Thinking(reasoning);
+        foreach (var detail in delta.Arr("reasoning_details"))
+        {
+            if (string.IsNullOrEmpty(reasoning) && detail.Str("text") is { Length: > 0 } text) sink.Thinking(text);
+            if (detail.Str("signature") is { Length: > 0 } sig) sink.ThinkingSignature(sig);
+        }
+
+        if (delta.Str("content") is { Length: > 0 } content) sink.Text(content);
+        if (delta.Str("refusal") is { Length: > 0 } refusal) sink.Refusal(refusal);
+
+        foreach (var call in delta.Arr("tool_calls"))
+        {
+            var index = call.Long("index") ?? 0;
+            var id = call.Str("id");
+            call.Obj("function", out var f);
+            int key;
+            if (!string.IsNullOrEmpty(id) && (!_calls.TryGetValue(index, out var open) || open.Id != id))
+            {
+                key = _nextKey++;
+                _calls[index] = (key, id);
+                sink.ToolCallStart(key, id, f.Str("name") ?? "", OpenAIChatRequestCodec.ReadGoogleSignature(call));
+            }
+            else if (_calls.TryGetValue(index, out open))
+            {
+                key = open.Key;
+            }
+            else if (f.Str("name") is { Length: > 0 } name)
+            {
+                // A call without an id: mint one so the client can answer it.
+                key = _nextKey++;
+                var minted = Ids.New("call_");
+                _calls[index] = (key, minted);
+                sink.ToolCallStart(key, minted, name, null);
+            }
+            else
+            {
+                // Arguments for an index never opened: attach to the most recent call rather than lose them.
+                if (_lastKey < 0) continue;
+                key = _lastKey;
+            }
+            _lastKey = key;
+            if (f.Str("arguments") is { Length: > 0 } args) sink.ToolCallArguments(key, args);
+        }
+    }
+
+    internal static int StatusFor(JsonElement error)
+    {
+        if (error.Long("code") is { } code and >= 400 and < 600) return (int)code;
+        return error.Str("type") switch
+        {
+            "invalid_request_error" => 400,
+            "authentication_error" => 401,
+            "permission_error" => 403,
+            "not_found_error" => 404,
+            "rate_limit_error" or "insufficient_quota" => 429,
+            _ => 500,
+        };
+    }
+}

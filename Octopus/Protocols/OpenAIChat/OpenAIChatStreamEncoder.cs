@@ -1,0 +1,142 @@
+using System.Buffers;
+using System.Text.Json;
+using Octopus.Protocols.Canonical;
+using Octopus.Protocols.Conversion;
+
+namespace Octopus.Protocols.OpenAIChat;
+
+/// <summary>
+/// Writes an OpenAI Chat Completions chunk stream: a role chunk, content / reasoning_content / tool_calls deltas,
+/// a final chunk with finish_reason and usage, then `data: [DONE]`.
+/// </summary>
+internal sealed class OpenAIChatStreamEncoder(ApiProtocol upstream, string clientModel) : StreamEncoder(upstream, clientModel)
+{
+    private readonly string _id = Ids.New("chatcmpl-");
+    private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+    private readonly Dictionary<int, int> _toolIndex = [];
+    private bool _started;
+
+    protected override ApiProtocol ClientProtocol => ApiProtocol.OpenAIChat;
+
+    private Utf8JsonWriter BeginChunk()
+    {
+        var w = BeginEvent(null);
+        w.WriteStartObject();
+        w.WriteString("id", _id);
+        w.WriteString("object", "chat.completion.chunk");
+        w.WriteNumber("created", _created);
+        w.WriteString("model", ClientModel);
+        w.WriteStartArray("choices");
+        w.WriteStartObject();
+        w.WriteNumber("index", 0);
+        w.WriteStartObject("delta");
+        return w;
+    }
+
+    private void EndChunk(Utf8JsonWriter w, string? finishReason = null, bool withUsage = false)
+    {
+        w.WriteEndObject();
+        w.WriteNull("logprobs");
+        w.StringOrNull("finish_reason", finishReason);
+        w.WriteEndObject();
+        w.WriteEndArray();
+        if (withUsage) OpenAIChatResponseCodec.WriteUsage(w, CurrentUsage);
+        w.WriteEndObject();
+        EndEvent();
+    }
+
+    private void EnsureStarted()
+    {
+        if (_started) return;
+        _started = true;
+        var w = BeginChunk();
+        w.WriteString("role", "assistant");
+        w.WriteString("content", "");
+        EndChunk(w);
+    }
+
+    public override void Start(string? id, string? model) => EnsureStarted();
+
+    private void StringDelta(string field, string value)
+    {
+        EnsureStarted();
+        var w = BeginChunk();
+        w.WriteString(field, value);
+        EndChunk(w);
+    }
+
+    public override void Text(string text)
+    {
+        if (text.Length == 0) return;
+        ContentSeen = true;
+        StringDelta("content", text);
+    }
+
+    public override void Thinking(string text)
+    {
+        if (text.Length == 0) return;
+        ContentSeen = true;
+        StringDelta("reasoning_content", text);
+    }
+
+    // Chat Completions has no field for reasoning signatures; they cannot travel to this client.
+    public override void ThinkingSignature(string signature) { }
+
+    public override void RedactedThinking(string data) { }
+
+    public override void Refusal(string text)
+    {
+        if (text.Length == 0) return;
+        ContentSeen = true;
+        StringDelta("refusal", text);
+    }
+
+    public override void ToolCallStart(int key, string id, string name, string? thoughtSignature)
+    {
+        ContentSeen = true;
+        SawToolCall = true;
+        EnsureStarted();
+        var index = _toolIndex.Count;
+        _toolIndex[key] = index;
+        var w = BeginChunk();
+        w.WriteStartArray("tool_calls");
+        w.WriteStartObject();
+        w.WriteNumber("index", index);
+        w.WriteString("id", id);
+        w.WriteString("type", "function");
+        w.WriteStartObject("function");
+        w.WriteString("name", name);
+        w.WriteString("arguments", "");
+        w.WriteEndObject();
+        OpenAIChatRequestCodec.WriteGoogleSignature(w, thoughtSignature);
+        w.WriteEndObject();
+        w.WriteEndArray();
+        EndChunk(w);
+    }
+
+    public override void ToolCallArguments(int key, string fragment)
+    {
+        if (fragment.Length == 0 || !_toolIndex.TryGetValue(key, out var index)) return;
+        ContentSeen = true;
+        var w = BeginChunk();
+        w.WriteStartArray("tool_calls");
+        w.WriteStartObject();
+        w.WriteNumber("index", index);
+        w.WriteStartObject("function");
+        w.WriteString("arguments", fragment);
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteEndArray();
+        EndChunk(w);
+    }
+
+    public override void BlockEnd() { }
+
+    protected override void WriteCompletion()
+    {
+        EnsureStarted();
+        var w = BeginChunk();
+        EndChunk(w, StopReasons.ToOpenAI(FinalStopReason()), withUsage: true);
+        Output.Write("data: [DONE]\n\n"u8);
+    }
+}
