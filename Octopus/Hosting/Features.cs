@@ -1,3 +1,4 @@
+using Octopus.Admin;
 using Octopus.Storage;
 
 namespace Octopus.Hosting;
@@ -8,12 +9,13 @@ internal static class Features
     public static async Task AddAsync(WebApplicationBuilder builder, Configuration.OctopusConfig config)
     {
         await builder.Services.AddStorageAsync(config);
+        builder.Services.AddAdminApi();
     }
 
-    public static Task MapAsync(WebApplication app)
+    public static async Task MapAsync(WebApplication app)
     {
         var db = app.Services.GetRequiredService<Database>();
         app.MapHealth(db.CheckAsync);
-        return Task.CompletedTask;
+        await app.MapAdminApiAsync();
     }
 }
