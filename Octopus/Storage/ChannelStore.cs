@@ -205,7 +205,7 @@ internal sealed class ChannelStore(Database db)
         var where = id is null ? "" : " WHERE id = @Id";
         var childWhere = id is null ? "" : " WHERE channel_id = @Id";
         var args = new { Id = id ?? 0 };
-        var rows = (await conn.QueryAsync<ChannelRow>($"SELECT {ChannelColumns} FROM channels{where} ORDER BY id", args, tx)).AsList();
+        var rows = (await conn.QueryAsync<ChannelRow>($"SELECT {ChannelColumns} FROM channels{where} ORDER BY id", args, tx)).ToList();
         if (rows.Count == 0) return [];
         var urls = (await conn.QueryAsync<ChannelBaseUrlRow>(
             $"SELECT id, channel_id, url FROM channel_base_urls{childWhere} ORDER BY channel_id, sort_order, id", args, tx))

@@ -141,7 +141,7 @@ internal sealed class GroupStore(Database db)
     {
         var args = new { Id = id ?? 0 };
         var rows = (await conn.QueryAsync<GroupRow>(
-            $"SELECT {GroupColumns} FROM relay_groups{(id is null ? "" : " WHERE id = @Id")} ORDER BY id", args, tx)).AsList();
+            $"SELECT {GroupColumns} FROM relay_groups{(id is null ? "" : " WHERE id = @Id")} ORDER BY id", args, tx)).ToList();
         if (rows.Count == 0) return [];
         var members = (await conn.QueryAsync<GroupMemberRow>(
             $"SELECT {MemberColumns} FROM group_members{(id is null ? "" : " WHERE group_id = @Id")} ORDER BY group_id, sort_order, id", args, tx))

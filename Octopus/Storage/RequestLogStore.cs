@@ -123,7 +123,7 @@ internal sealed class RequestLogStore(Database db)
         };
         return db.RunAsync(Entity, async conn =>
         {
-            var rows = (await conn.QueryAsync<RequestLogRow>(sql, args)).AsList();
+            var rows = (await conn.QueryAsync<RequestLogRow>(sql, args)).ToList();
             var more = rows.Count > limit;
             var items = rows.Take(limit).Select(ToLog).ToList();
             return new RequestLogPage(items, more ? items[^1].Id : null);

@@ -69,7 +69,7 @@ internal static class Migrator
     {
         await using var conn = await db.OpenAsync(ct);
         var rows = await conn.QueryAsync<long>("SELECT version FROM schema_migrations ORDER BY version", new { Cancel = ct });
-        return rows.AsList();
+        return rows.ToList();
     }
 
     private static async Task ApplyAsync(DbKind kind, DbConnection conn, DbTransaction tx, MigrationStep step, CancellationToken ct)
