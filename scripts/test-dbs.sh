@@ -35,8 +35,10 @@ DO $$
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'octopus') THEN
     CREATE ROLE octopus LOGIN PASSWORD 'octopus' CREATEDB;
+    GRANT pg_signal_backend TO octopus;
   ELSE
     ALTER ROLE octopus LOGIN PASSWORD 'octopus' CREATEDB;
+    GRANT pg_signal_backend TO octopus;
   END IF;
 END
 $$;

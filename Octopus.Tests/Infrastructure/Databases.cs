@@ -99,8 +99,20 @@ internal sealed class TestDatabase : IAsyncDisposable
                 NpgsqlConnection.ClearAllPools();
                 await using var conn = new NpgsqlConnection(DatabaseUrl.ParsePostgres(PgUrl).ConnectionString);
                 await conn.OpenAsync();
-                await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_name} WITH (FORCE)", conn);
-                await cmd.ExecuteNonQueryAsync();
+                // A session may linger for a moment (or be an autovacuum worker we may not terminate): retry, bounded.
+                for (var attempt = 0; ; attempt++)
+                {
+                    try
+                    {
+                        await using var cmd = new NpgsqlCommand(attempt % 2 == 0 ? $"DROP DATABASE IF EXISTS {_name}" : $"DROP DATABASE IF EXISTS {_name} WITH (FORCE)", conn);
+                        await cmd.ExecuteNonQueryAsync();
+                        break;
+                    }
+                    catch (PostgresException e) when (e.SqlState is "55006" or "42501" && attempt < 40)
+                    {
+                        await Task.Delay(250);
+                    }
+                }
                 break;
             }
             case DbKind.MySql:

@@ -1,3 +1,4 @@
+using Octopus.Admin;
 using Octopus.Relay;
 using Octopus.Stats;
 using Octopus.Storage;
@@ -12,6 +13,7 @@ internal static class Features
         await builder.Services.AddStorageAsync(config);
         builder.Services.AddRelay();
         builder.Services.AddStats();
+        builder.Services.AddAdminApi();
     }
 
     public static async Task MapAsync(WebApplication app)
@@ -20,5 +22,6 @@ internal static class Features
         app.MapHealth(db.CheckAsync);
         await app.UseRelayAsync();
         await app.UseStatsAsync();
+        await app.MapAdminApiAsync();
     }
 }

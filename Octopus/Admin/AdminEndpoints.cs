@@ -1,0 +1,107 @@
+using Octopus.Admin.Auth;
+using Octopus.Admin.Prices;
+using Octopus.Admin.Settings;
+using Octopus.Storage;
+
+namespace Octopus.Admin;
+
+/// <summary>Wires the admin API (/api/v1): services, CORS, error mapping, one Map... per resource.</summary>
+internal static class AdminEndpoints
+{
+    public static IServiceCollection AddAdminApi(this IServiceCollection services)
+    {
+        services.AddSingleton<TokenService>();
+        services.AddSingleton<LoginRateLimiter>();
+        services.AddSingleton<SettingsService>();
+        services.AddSingleton<UpstreamClient>();
+        services.AddSingleton<ModelsDevSync>();
+        return services;
+    }
+
+    /// <summary>Creates the first admin and token secret, loads settings, maps the routes.</summary>
+    public static async Task MapAdminApiAsync(this WebApplication app)
+    {
+        using (var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
+        {
+            await AdminAuth.BootstrapAsync(app.Services, cts.Token);
+            await app.Services.GetRequiredService<SettingsService>().ReloadAsync(cts.Token);
+        }
+        app.MapAdminApi();
+    }
+
+    public static void MapAdminApi(this WebApplication app)
+    {
+        app.Use(Cors);
+
+        var api = app.MapGroup("/api/v1");
+        api.AddEndpointFilter(async (context, next) =>
+        {
+            try
+            {
+                return await next(context);
+            }
+            catch (StoreUnavailableException e)
+            {
+                return ApiResults.Error(503, "database_unavailable", e.Message);
+            }
+            catch (DuplicateNameException e)
+            {
+                return ApiResults.Error(409, "duplicate_name", e.Message, new Dictionary<string, string> { [e.Field] = "already exists" });
+            }
+            catch (BadHttpRequestException e) when (e.StatusCode == 413)
+            {
+                return ApiResults.Error(413, "payload_too_large", "request body is too large");
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Octopus.Admin")
+                    .LogError(e, "admin request {Method} {Path} failed", context.HttpContext.Request.Method, context.HttpContext.Request.Path);
+                return ApiResults.Error(500, "internal_error", "the request failed; see the server log");
+            }
+        });
+
+        api.MapAuth();
+        var admin = api.MapGroup("").RequireAdmin();
+        admin.MapChannels();
+        admin.MapGroups();
+        admin.MapApiKeys();
+        admin.MapPrices();
+        admin.MapSettings();
+        admin.MapLogs();
+        admin.MapStats();
+        admin.MapBackup();
+
+        app.MapFallback("/api/v1/{**rest}", (HttpContext ctx) => ApiResults.Error(404, "not_found", $"no route {ctx.Request.Method} {ctx.Request.Path}"));
+    }
+
+    /// <summary>CORS stays off unless the cors_allow_origins setting lists the caller's origin (or *).</summary>
+    private static async Task Cors(HttpContext ctx, Func<Task> next)
+    {
+        var origin = ctx.Request.Headers.Origin.ToString();
+        if (origin.Length == 0 || !ctx.Request.Path.StartsWithSegments("/api/v1"))
+        {
+            await next();
+            return;
+        }
+        var allowed = ctx.RequestServices.GetRequiredService<SettingsService>().Current.CorsAllowOrigins;
+        var any = allowed.Contains("*");
+        if (any || allowed.Any(a => string.Equals(a.TrimEnd('/'), origin, StringComparison.OrdinalIgnoreCase)))
+        {
+            ctx.Response.Headers.AccessControlAllowOrigin = any ? "*" : origin;
+            ctx.Response.Headers.Vary = "Origin";
+            if (HttpMethods.IsOptions(ctx.Request.Method) && ctx.Request.Headers.AccessControlRequestMethod.Count > 0)
+            {
+                ctx.Response.Headers.AccessControlAllowMethods = "GET, POST, PUT, DELETE, OPTIONS";
+                ctx.Response.Headers.AccessControlAllowHeaders = "Authorization, Content-Type";
+                ctx.Response.Headers.AccessControlMaxAge = "600";
+                ctx.Response.StatusCode = 204;
+                return;
+            }
+        }
+        await next();
+    }
+
+    /// <summary>After a committed configuration write: the relay reloads its snapshot.</summary>
+    public static Task ConfigChangedAsync(HttpContext ctx) =>
+        ctx.RequestServices.GetRequiredService<Hosting.ConfigChangeSignal>().NotifyChanged(CancellationToken.None);
+}
