@@ -29,8 +29,9 @@ public sealed class MockUpstream : IAsyncDisposable
     public sealed record Received(string Path, string Query, IReadOnlyDictionary<string, string> Headers, byte[] Body)
     {
         public string BodyText => Encoding.UTF8.GetString(Body);
-        public JsonElement Json => JsonDocument.Parse(Body).RootElement;
-        public string? Model => Path.Contains("/models/") ? Path.Split("/models/")[1].Split(':')[0] : Json.TryGetProperty("model", out var m) ? m.GetString() : null;
+        public JsonElement Json => Body.Length == 0 ? default : JsonDocument.Parse(Body).RootElement;
+        public string? Model => Path.Contains("/models/") ? Path.Split("/models/")[1].Split(':')[0]
+            : Body.Length > 0 && Json.TryGetProperty("model", out var m) ? m.GetString() : null;
         public string? Key => Headers.TryGetValue("authorization", out var a) ? a.Replace("Bearer ", "") :
             Headers.TryGetValue("x-api-key", out var x) ? x : Headers.TryGetValue("x-goog-api-key", out var g) ? g : null;
     }
@@ -83,12 +84,13 @@ public sealed class MockUpstream : IAsyncDisposable
 
         try
         {
-            if (ctx.Request.Method == "GET" && received.Path.EndsWith("/models"))
+            var reply = Behave?.Invoke(received);
+            if (reply is null && ctx.Request.Method == "GET" && received.Path.EndsWith("/models"))
             {
                 await WriteJson(ctx, 200, ModelList(received.Path));
                 return;
             }
-            var reply = Behave?.Invoke(received) ?? DefaultReply(received);
+            reply ??= DefaultReply(received);
             await SendAsync(ctx, received, reply);
         }
         catch (OperationCanceledException)

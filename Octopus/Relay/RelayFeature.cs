@@ -23,9 +23,12 @@ internal static class RelayFeature
     /// <summary>Loads the first snapshot (start-up fails if the database cannot be read), starts probes, maps endpoints.</summary>
     public static async Task UseRelayAsync(this WebApplication app)
     {
+        var snapshots = app.Services.GetRequiredService<SnapshotService>();
+        var keyPool = app.Services.GetRequiredService<KeyPool>();
+        snapshots.Swapped += s => keyPool.Sync(s.Channels.Values);
         try
         {
-            await app.Services.GetRequiredService<SnapshotService>().ReloadAsync(CancellationToken.None);
+            await snapshots.ReloadAsync(CancellationToken.None);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -31,6 +31,7 @@ internal sealed class KeyPool(TimeProvider clock)
                 if (!state.Initialized)
                 {
                     state.Initialized = true;
+                    state.ChangedAt = key.StatusAt ?? 0;
                     if (key.Status == KeyStatus.SetAside)
                     {
                         state.SetAside = true;
@@ -96,6 +97,7 @@ internal sealed class KeyPool(TimeProvider clock)
             recovered = s.SetAside;
             s.SetAside = false;
             s.Reason = null;
+            if (recovered) s.ChangedAt = s.LastUsedAt;
         }
         if (recovered) KeyStatusChanged?.Invoke(key.Id, KeyStatus.Active, null);
     }
@@ -142,6 +144,7 @@ internal sealed class KeyPool(TimeProvider clock)
             s.SetAside = true;
             s.Reason = reason;
             s.SetAsideAt = clock.GetUtcNow().ToUnixTimeMilliseconds();
+            s.ChangedAt = s.SetAsideAt;
             s.LastError = reason;
             s.LastErrorAt = s.SetAsideAt;
             s.Failures++;
@@ -149,26 +152,44 @@ internal sealed class KeyPool(TimeProvider clock)
         KeyStatusChanged?.Invoke(key.Id, KeyStatus.SetAside, reason);
     }
 
-    /// <summary>Admin reset or a successful probe: back to active.</summary>
-    public void Reset(long keyId)
+    public bool TryGetState(long keyId, out KeyState state) => _states.TryGetValue(keyId, out state!);
+
+    /// <summary>
+    /// Adopts statuses written elsewhere (an admin reset or set-aside, another instance) when they are newer than what
+    /// this process last decided itself. Called on every snapshot swap.
+    /// </summary>
+    public void Sync(IEnumerable<Channel> channels)
     {
-        if (!_states.TryGetValue(keyId, out var s)) return;
-        lock (s)
+        foreach (var channel in channels)
         {
-            s.SetAside = false;
-            s.Reason = null;
-            s.CoolingUntil = 0;
-            s.ConsecutiveFailures = 0;
-            s.Initialized = true;
+            foreach (var key in channel.Keys)
+            {
+                if (key.StatusAt is not { } at) continue;
+                var s = StateOf(key);
+                lock (s)
+                {
+                    if (at <= s.ChangedAt) continue;
+                    s.ChangedAt = at;
+                    var setAside = key.Status == KeyStatus.SetAside;
+                    s.SetAside = setAside;
+                    s.Reason = setAside ? key.StatusReason : null;
+                    s.SetAsideAt = setAside ? at : 0;
+                    if (!setAside)
+                    {
+                        s.ConsecutiveFailures = 0;
+                        s.CoolingUntil = 0;
+                    }
+                }
+            }
         }
     }
-
-    public bool TryGetState(long keyId, out KeyState state) => _states.TryGetValue(keyId, out state!);
 }
 
 internal sealed class KeyState
 {
     public bool Initialized;
+    /// <summary>Unix ms of the last status decision this process knows of (its own or adopted).</summary>
+    public long ChangedAt;
     public bool SetAside;
     public string? Reason;
     public long SetAsideAt;
