@@ -51,6 +51,11 @@ internal static class ConfigKeys
             c.LogLevel = l; return null;
         }),
         new("admin.password", "a string (used on first start only)", c => c.AdminPassword, (c, v) => { c.AdminPassword = v; return null; }),
+        new("stats.enabled", "true or false", c => c.StatsEnabled, (c, v) =>
+        {
+            if (!bool.TryParse(v.Trim(), out var b)) return "must be true or false";
+            c.StatsEnabled = b; return null;
+        }),
         new("metrics.token", "a string (empty: /metrics needs no token)", c => c.MetricsToken, (c, v) => { c.MetricsToken = v; return null; }),
     ];
 
@@ -79,6 +84,7 @@ internal static class ConfigKeys
                     {
                         case int i: w.WriteNumber(key.Name, i); break;
                         case string s: w.WriteString(key.Name, s); break;
+                        case bool b: w.WriteBoolean(key.Name, b); break;
                     }
                 }
                 w.WriteEndObject();

@@ -15,6 +15,8 @@ internal sealed class OctopusConfig
     public string LogLevel { get; set; } = "info";
     /// <summary>Initial admin password on first start (empty: "admin", which must then be changed).</summary>
     public string AdminPassword { get; set; } = "";
+    /// <summary>Record per-request stats and logs (off only to measure their cost in benchmarks).</summary>
+    public bool StatsEnabled { get; set; } = true;
     /// <summary>Bearer token required by /metrics (empty: no token).</summary>
     public string MetricsToken { get; set; } = "";
 
