@@ -23,8 +23,15 @@ internal static class AdminEndpoints
     {
         using (var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
         {
-            await AdminAuth.BootstrapAsync(app.Services, cts.Token);
-            await app.Services.GetRequiredService<SettingsService>().ReloadAsync(cts.Token);
+            try
+            {
+                await AdminAuth.BootstrapAsync(app.Services, cts.Token);
+                await app.Services.GetRequiredService<SettingsService>().ReloadAsync(cts.Token);
+            }
+            catch (StoreUnavailableException e)
+            {
+                throw new Hosting.StartupException(e.Message, e);
+            }
         }
         app.MapAdminApi();
     }

@@ -17,6 +17,8 @@ internal static class AuthApi
         }).RequireAdmin(allowPendingPasswordChange: true);
     }
 
+    private static readonly string DummyHash = PasswordHasher.Hash(Guid.NewGuid().ToString());
+
     private static async Task<IResult> Login(HttpContext ctx, AdminUserStore users, TokenService tokens, LoginRateLimiter limiter)
     {
         var ip = ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown";
@@ -32,7 +34,8 @@ internal static class AuthApi
         if (!input.IsValid) return ApiResults.Invalid(input.Errors);
 
         var user = await users.GetByUsernameAsync(username!, ctx.RequestAborted);
-        if (user is null || !PasswordHasher.Verify(password!, user.PasswordHash))
+        // An unknown user costs the same hashing time as a wrong password: no username probing by timing.
+        if (!PasswordHasher.Verify(password!, user?.PasswordHash ?? DummyHash) || user is null)
         {
             limiter.Failed(ip);
             return ApiResults.Error(401, "invalid_credentials", "wrong username or password");
