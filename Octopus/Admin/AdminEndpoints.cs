@@ -1,6 +1,6 @@
 using Octopus.Admin.Auth;
 using Octopus.Admin.Prices;
-using Octopus.Admin.Settings;
+using Octopus.Settings;
 using Octopus.Storage;
 
 namespace Octopus.Admin;

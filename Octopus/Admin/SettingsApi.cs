@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Octopus.Admin.Settings;
+using Octopus.Settings;
 using Octopus.Storage;
 
 namespace Octopus.Admin;

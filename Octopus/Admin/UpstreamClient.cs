@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Octopus.Admin.Settings;
+using Octopus.Settings;
 using Octopus.Domain;
 
 namespace Octopus.Admin;

@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Text.Json;
 using Octopus.Storage;
 
-namespace Octopus.Admin.Settings;
+using Octopus.Admin;
+
+namespace Octopus.Settings;
 
 internal enum SettingKind
 {

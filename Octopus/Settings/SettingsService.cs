@@ -1,6 +1,6 @@
 using Octopus.Storage;
 
-namespace Octopus.Admin.Settings;
+namespace Octopus.Settings;
 
 /// <summary>
 /// The current settings in memory, reloaded after every settings write (and backup import). Readers take
