@@ -1,0 +1,4 @@
+const en = {
+  'common.close': 'Close',
+};
+export default en;
