@@ -73,6 +73,18 @@ export function formatDateTime(iso: string | null | undefined, locale = 'en'): s
   });
 }
 
+/** Time of day for today's entries, else month-day and time: short enough for a phone column. */
+export function formatShortDateTime(iso: string | null | undefined, now = new Date()): string {
+  if (!iso) return DASH;
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return DASH;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  if (d.toDateString() === now.toDateString()) return time;
+  const date = `${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  return d.getFullYear() === now.getFullYear() ? `${date} ${time}` : `${d.getFullYear()}-${date} ${time}`;
+}
+
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return DASH;
   const d = new Date(iso);
