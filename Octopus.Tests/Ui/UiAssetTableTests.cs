@@ -142,3 +142,23 @@ public sealed class UiPathTests
     public void Api_prefixes_are_recognised_by_whole_segment(string path, string? prefix) =>
         Assert.Equal(prefix, UiEndpoints.ReservedPrefix(path));
 }
+
+public sealed class UiWithoutBundleTests
+{
+    [Fact]
+    public async Task A_build_without_the_bundle_explains_how_to_build_it()
+    {
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        context.Request.Method = "GET";
+        context.Request.Path = "/";
+        context.Request.Headers.Accept = "text/html";
+        context.Response.Body = new MemoryStream();
+
+        await UiEndpoints.HandleAsync(context, UiAssetTable.FromFiles([]), _ => Task.CompletedTask);
+
+        Assert.Equal(503, context.Response.StatusCode);
+        context.Response.Body.Position = 0;
+        var text = new StreamReader(context.Response.Body).ReadToEnd();
+        Assert.Contains("scripts/build-ui.sh", text);
+    }
+}

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Octopus.Configuration;
 using Octopus.Hosting;
 
@@ -29,6 +30,9 @@ public sealed class UiServerFixture : IAsyncLifetime
             LogLevel = "warn",
         };
         _app = await OctopusServer.BuildAsync(config);
+        // Routes a feature could add, even after the panel: the panel must never answer for them.
+        _app.MapGet("/api/v1/test-only", () => Results.Text("feature", "text/plain"));
+        _app.MapGet("/channels/feature-route", () => Results.Text("feature", "text/plain"));
         await _app.StartAsync();
         BaseAddress = new Uri(OctopusServer.ListeningAddresses(_app).First());
         Client = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.None, UseProxy = false })

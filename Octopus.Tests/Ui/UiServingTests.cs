@@ -269,6 +269,25 @@ public sealed partial class UiServingTests(UiServerFixture server) : IClassFixtu
         Assert.Contains("\"ok\"", await response.Content.ReadAsStringAsync());
     }
 
+    [Theory]
+    [InlineData("/api/v1/test-only")]
+    [InlineData("/channels/feature-route")]
+    public async Task Feature_routes_win_over_the_panel_even_under_client_paths(string path)
+    {
+        using var response = await Client.SendAsync(Get(path, "text/html"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("feature", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Wrong_method_on_a_feature_route_stays_405()
+    {
+        using var response = await Client.PostAsync("/api/v1/test-only", new StringContent("{}", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+    }
+
     [Fact]
     public async Task Head_returns_the_headers_without_a_body()
     {
