@@ -137,7 +137,8 @@ describe('app shell', () => {
 
     await fireEvent.click(screen.getByTestId('channel-enabled'));
     await waitFor(() => expect(calls.some((c) => c.method === 'PUT' && c.path === '/api/v1/channels/1')).toBe(true));
-    expect(calls.find((c) => c.method === 'PUT')!.body).toEqual({ enabled: false });
+    const put = calls.find((c) => c.method === 'PUT')!.body as Record<string, unknown>;
+    expect(put).toMatchObject({ name: 'mock-openai', enabled: false, base_urls: ['http://127.0.0.1:9999/v1'], keys: [{ id: 1, enabled: true, remark: null }] });
   });
 
   it('signs out when the token is rejected', async () => {
