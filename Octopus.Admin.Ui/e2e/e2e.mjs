@@ -157,6 +157,7 @@ async function main() {
     await tid('nav-keys').click();
     await tid('key-new').first().click();
     await tid('key-name').fill('e2e');
+    await tid('key-budget').fill('5');
     await tid('key-save').click();
     const secret = (await tid('key-secret').textContent({ timeout: 10000 }))?.trim() ?? '';
     check('API key secret shown once', secret.length > 10);
@@ -191,6 +192,14 @@ async function main() {
       return Number((text ?? '').replace(/[^0-9]/g, '')) >= 1;
     });
     check('dashboard totals count the request', true);
+
+    // ---- a settings change is saved and read back
+    await tid('nav-settings').click();
+    await tid('setting-log-retention').fill('14');
+    await tid('settings-save').click();
+    await tid('toast-ok').first().waitFor({ timeout: 10000 });
+    await page.reload();
+    check('settings change persists', (await tid('setting-log-retention').inputValue({ timeout: 10000 })) === '14');
 
     // ---- every page, desktop and phone, light and dark
     const pages = [

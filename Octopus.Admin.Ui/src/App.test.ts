@@ -4,6 +4,7 @@ import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 // uPlot draws on a canvas, which happy-dom does not have; the chart's data path is tested in format.test.ts.
 vi.mock('uplot', () => ({
   default: class {
+    static paths = {};
     setSize() {}
     destroy() {}
   },

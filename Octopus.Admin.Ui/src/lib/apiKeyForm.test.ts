@@ -57,3 +57,16 @@ describe('api key form', () => {
     expect(isExpired({ expires_at: '2999-01-01T00:00:00Z' })).toBe(false);
   });
 });
+
+describe('api key form with number inputs', () => {
+  it('accepts the numbers and nulls that bind:value gives number inputs', () => {
+    const form = apiKeyToForm(null);
+    form.name = 'n';
+    form.budget = 12.5;
+    form.rpm = null;
+    form.tpm = 1000;
+    const { input, errors } = apiKeyFormToInput(form);
+    expect(errors).toEqual({});
+    expect(input).toMatchObject({ budget: 12.5, rpm: null, tpm: 1000 });
+  });
+});

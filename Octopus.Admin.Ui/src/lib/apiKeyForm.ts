@@ -1,17 +1,18 @@
 // API key editor state, budget periods and spend lookup.
 import type { ApiKey, ApiKeyInput, BudgetPeriod, TopRow } from './api/types';
-import { fromLocalInput, optionalNumber, toLocalInput } from './format';
+import { fieldText, fromLocalInput, optionalNumber, toLocalInput } from './format';
 
 export interface ApiKeyForm {
   name: string;
   enabled: boolean;
   expiresAt: string;
   allowedGroups: string[];
-  budget: string;
+  // Bound to number inputs: a number, null, or the initial string.
+  budget: string | number | null;
   budgetPeriod: BudgetPeriod;
-  rpm: string;
-  tpm: string;
-  maxConcurrency: string;
+  rpm: string | number | null;
+  tpm: string | number | null;
+  maxConcurrency: string | number | null;
 }
 
 export function apiKeyToForm(k?: ApiKey | null): ApiKeyForm {
@@ -35,10 +36,12 @@ export function apiKeyFormToInput(form: ApiKeyForm, now = Date.now()): { input: 
   const errors: ApiKeyErrors = {};
   const name = form.name.trim();
   if (!name) errors.name = 'keys.err.name';
-  const budget = optionalNumber(form.budget);
-  if (form.budget.trim() && (budget === null || budget < 0)) errors.budget = 'keys.err.budget';
-  const limits = [form.rpm, form.tpm, form.maxConcurrency].map((v) => optionalNumber(v));
-  if ([form.rpm, form.tpm, form.maxConcurrency].some((v, i) => v.trim() && (limits[i] === null || limits[i]! < 1 || !Number.isInteger(limits[i]))))
+  const budgetText = fieldText(form.budget);
+  const budget = optionalNumber(budgetText);
+  if (budgetText && (budget === null || budget < 0)) errors.budget = 'keys.err.budget';
+  const limitTexts = [form.rpm, form.tpm, form.maxConcurrency].map(fieldText);
+  const limits = limitTexts.map((v) => optionalNumber(v));
+  if (limitTexts.some((v, i) => v && (limits[i] === null || limits[i]! < 1 || !Number.isInteger(limits[i]))))
     errors.limits = 'keys.err.limits';
   const expires = fromLocalInput(form.expiresAt);
   if (form.expiresAt && !expires) errors.expiresAt = 'keys.err.expiry';

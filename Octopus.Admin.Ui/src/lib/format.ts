@@ -253,6 +253,11 @@ export function fromLocalInput(value: string): string | null {
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
 
+/** A form field's text: number inputs bound with bind:value hold numbers (or null when empty), not strings. */
+export function fieldText(value: string | number | null | undefined): string {
+  return value === null || value === undefined ? '' : String(value).trim();
+}
+
 /** Optional number field: '' → null. */
 export function optionalNumber(value: string | number | null | undefined): number | null {
   if (value === null || value === undefined || value === '') return null;

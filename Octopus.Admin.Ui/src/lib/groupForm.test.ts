@@ -78,3 +78,15 @@ describe('group form', () => {
     expect(groupFormToInput(form).errors.name).toBe('groups.err.nameSpaces');
   });
 });
+
+describe('group settings from number inputs', () => {
+  it('takes numbers and treats null as the default', () => {
+    const form = groupToForm(group);
+    form.settings.cooldown_seconds = 90;
+    form.settings.attempts_per_member = null;
+    const { input, errors } = groupFormToInput(form);
+    expect(errors).toEqual({});
+    expect(input.settings.cooldown_seconds).toBe(90);
+    expect(input.settings.attempts_per_member).toBeNull();
+  });
+});

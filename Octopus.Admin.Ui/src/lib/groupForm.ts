@@ -1,6 +1,6 @@
 // The group editor's state and its mapping to the API body.
 import type { Group, GroupInput, GroupMember, GroupMode, GroupSettings } from './api/types';
-import { moveItem, optionalNumber, parseLines } from './format';
+import { fieldText, moveItem, optionalNumber, parseLines } from './format';
 
 export const SETTING_DEFAULTS: Record<keyof GroupSettings, number> = {
   attempts_per_member: 1,
@@ -28,7 +28,8 @@ export interface GroupForm {
   visible: boolean;
   aliases: string;
   members: MemberRow[];
-  settings: Record<keyof GroupSettings, string>;
+  /** Bound to number inputs: a number, null (empty) or the initial string. */
+  settings: Record<keyof GroupSettings, string | number | null>;
 }
 
 let nextKey = 1;
@@ -38,7 +39,7 @@ export function newMemberKey(): string {
 
 export function groupToForm(g?: Group | null): GroupForm {
   const members = [...(g?.members ?? [])].sort((a, b) => a.priority - b.priority);
-  const settings = {} as Record<keyof GroupSettings, string>;
+  const settings = {} as Record<keyof GroupSettings, string | number | null>;
   for (const k of SETTING_KEYS) settings[k] = g?.settings?.[k] != null ? String(g.settings[k]) : '';
   return {
     name: g?.name ?? '',
@@ -79,7 +80,7 @@ export function groupFormToInput(form: GroupForm): { input: GroupInput; errors: 
 
   const settings = {} as GroupSettings;
   for (const k of SETTING_KEYS) {
-    const raw = form.settings[k].trim();
+    const raw = fieldText(form.settings[k]);
     const n = optionalNumber(raw);
     if (raw && (n === null || n < 0 || !Number.isInteger(n))) errors.settings = 'groups.err.settings';
     settings[k] = n;

@@ -49,3 +49,13 @@ describe('settings form', () => {
     expect(settingsPatch(withProxy, form).invalid).toBe('body_sample_percent');
   });
 });
+
+describe('settings form with number inputs', () => {
+  it('accepts numbers from bound number inputs and rejects an emptied one', () => {
+    const form = settingsToForm(settings);
+    form.log_retention_days = 14;
+    expect(settingsPatch(settings, form)).toEqual({ patch: { log_retention_days: 14 }, invalid: null });
+    form.body_max_bytes = null;
+    expect(settingsPatch(settings, form).invalid).toBe('body_max_bytes');
+  });
+});

@@ -1,17 +1,17 @@
 // Settings form <-> partial PUT: only the fields the user changed are sent.
 import type { Settings } from './api/types';
-import { parseLines } from './format';
+import { fieldText, parseLines } from './format';
 
 export interface SettingsForm {
-  stats_save_interval: string;
-  log_retention_days: string;
+  stats_save_interval: string | number | null;
+  log_retention_days: string | number | null;
   body_capture: Settings['body_capture'];
-  body_sample_percent: string;
-  body_max_bytes: string;
-  body_retention_days: string;
-  price_sync_interval_hours: string;
+  body_sample_percent: string | number | null;
+  body_max_bytes: string | number | null;
+  body_retention_days: string | number | null;
+  price_sync_interval_hours: string | number | null;
   price_source_url: string;
-  model_sync_interval_hours: string;
+  model_sync_interval_hours: string | number | null;
   cors_allow_origins: string;
   proxy: string;
 }
@@ -46,7 +46,7 @@ export function settingsToForm(s: Settings): SettingsForm {
 export function settingsPatch(original: Settings, form: SettingsForm): { patch: Partial<Settings>; invalid: string | null } {
   const patch: Partial<Settings> = {};
   for (const k of NUMERIC) {
-    const raw = form[k].trim();
+    const raw = fieldText(form[k]);
     const n = Number(raw);
     if (!raw || !Number.isFinite(n) || n < 0) return { patch, invalid: k };
     if (k === 'body_sample_percent' && n > 100) return { patch, invalid: k };
