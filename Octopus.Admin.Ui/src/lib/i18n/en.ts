@@ -1,5 +1,16 @@
 // English messages. Keys are grouped by page; zh.ts must have the same keys (checked by i18n.test.ts).
 const en = {
+  'start.title': 'Get started',
+  'start.channel': 'Add a channel',
+  'start.channelText': 'An upstream provider account: base URL, keys and models.',
+  'start.group': 'Create a group',
+  'start.groupText': 'The model name clients ask for, balanced over channels. "From a channel" makes one per model.',
+  'start.key': 'Create an API key',
+  'start.keyText': 'Clients use it instead of your provider keys.',
+  'start.client': 'Point a client here',
+  'start.clientText': 'Use this base URL with your API key in any OpenAI-, Anthropic- or Gemini-compatible client.',
+  'keys.usage': 'Use it with',
+
   'nav.dashboard': 'Dashboard',
   'nav.channels': 'Channels',
   'nav.groups': 'Groups',

@@ -33,7 +33,7 @@ describe('messages', () => {
   it('defines every literal key the pages use', () => {
     const used = new Set<string>();
     for (const m of code.matchAll(/\bt\('([a-zA-Z0-9_.]+)'/g)) if (!m[1].endsWith('.')) used.add(m[1]);
-    for (const m of code.matchAll(/'((?:nav|channels|groups|keys|prices|settings|logs|dash|password|common)\.[a-zA-Z0-9_.]+)'/g)) {
+    for (const m of code.matchAll(/'((?:nav|channels|groups|keys|prices|settings|logs|dash|password|common|start)\.[a-zA-Z0-9_.]+)'/g)) {
       if (!m[1].endsWith('.')) used.add(m[1]);
     }
     const missing = [...used].filter((k) => !(k in en));

@@ -2,6 +2,17 @@
 import type { Messages } from './index.svelte';
 
 const zh: Messages = {
+  'start.title': '快速开始',
+  'start.channel': '添加渠道',
+  'start.channelText': '一个上游服务商账号：基础地址、密钥和模型。',
+  'start.group': '创建分组',
+  'start.groupText': '客户端请求的模型名，在多个渠道间均衡。“从渠道创建”可为每个模型各建一个。',
+  'start.key': '创建 API 密钥',
+  'start.keyText': '客户端用它代替你的服务商密钥。',
+  'start.client': '让客户端连到这里',
+  'start.clientText': '在任何兼容 OpenAI、Anthropic 或 Gemini 的客户端中，使用此基础地址和你的 API 密钥。',
+  'keys.usage': '使用方式',
+
   'nav.dashboard': '仪表盘',
   'nav.channels': '渠道',
   'nav.groups': '分组',
