@@ -142,3 +142,13 @@ describe('time ranges and series', () => {
     expect(data.requests).toEqual([0, 0, 9, 0]);
   });
 });
+
+describe('short log times', () => {
+  it('shows only the time today, month-day and minutes before', async () => {
+    const { formatShortDateTime } = await import('./format');
+    const now = new Date(2026, 4, 10, 15, 0, 0);
+    expect(formatShortDateTime(new Date(2026, 4, 10, 9, 5, 7).toISOString(), now)).toBe('09:05:07');
+    expect(formatShortDateTime(new Date(2026, 4, 9, 23, 59, 1).toISOString(), now)).toBe('05-09 23:59');
+    expect(formatShortDateTime(new Date(2025, 11, 31, 8, 0, 0).toISOString(), now)).toBe('2025-12-31 08:00');
+  });
+});

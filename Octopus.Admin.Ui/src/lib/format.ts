@@ -81,8 +81,9 @@ export function formatShortDateTime(iso: string | null | undefined, now = new Da
   const pad = (n: number) => String(n).padStart(2, '0');
   const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
   if (d.toDateString() === now.toDateString()) return time;
-  const date = `${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-  return d.getFullYear() === now.getFullYear() ? `${date} ${time}` : `${d.getFullYear()}-${date} ${time}`;
+  // Older entries drop the seconds: the full time is in the tooltip and the detail drawer.
+  const date = `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return d.getFullYear() === now.getFullYear() ? date : `${d.getFullYear()}-${date}`;
 }
 
 export function formatTime(iso: string | null | undefined): string {

@@ -281,6 +281,8 @@ const en = {
   'prices.setPrice': 'Set price',
   'prices.err.value': 'Prices are numbers of 0 or more.',
 
+  'logs.live': 'Live',
+  'logs.liveHint': 'Refresh every 5 seconds',
   'logs.filters': 'Filters',
   'logs.range': 'Time',
   'logs.preset.1h': 'Last hour',

@@ -283,6 +283,8 @@ const zh: Messages = {
   'prices.setPrice': '设置价格',
   'prices.err.value': '价格须为不小于 0 的数字。',
 
+  'logs.live': '实时',
+  'logs.liveHint': '每 5 秒刷新一次',
   'logs.filters': '筛选',
   'logs.range': '时间',
   'logs.preset.1h': '最近 1 小时',
