@@ -78,7 +78,8 @@ internal static class AdminEndpoints
         admin.MapStats();
         admin.MapBackup();
 
-        app.MapFallback("/api/v1/{**rest}", (HttpContext ctx) => ApiResults.Error(404, "not_found", $"no route {ctx.Request.Method} {ctx.Request.Path}"));
+        // Unknown /api/v1 paths get their admin-shaped 404 from the panel's fallback (Ui/UiEndpoints), which runs only
+        // when no route matched. No MapFallback here: the AOT request-delegate generator maps it as a global fallback.
     }
 
     /// <summary>CORS stays off unless the cors_allow_origins setting lists the caller's origin (or *).</summary>

@@ -2,6 +2,7 @@ using Octopus.Admin;
 using Octopus.Relay;
 using Octopus.Stats;
 using Octopus.Storage;
+using Octopus.Ui;
 
 namespace Octopus.Hosting;
 
@@ -23,5 +24,7 @@ internal static class Features
         await app.UseRelayAsync();
         await app.UseStatsAsync();
         await app.MapAdminApiAsync();
+        // Last: the panel only answers what no feature route matched.
+        app.MapAdminUi();
     }
 }

@@ -1,0 +1,160 @@
+// The channel editor's state and its mapping to the API body (kept out of the component so it is unit-tested).
+import type { Channel, ChannelInput, ChannelKey, ChannelKeyEdit, ChannelType, ProbePolicy } from './api/types';
+import { headersToText, parseHeaders, parseJsonObject, parseLines } from './format';
+
+export const TYPE_LABELS: Record<ChannelType, string> = {
+  openai: 'OpenAI Chat',
+  openai_responses: 'OpenAI Responses',
+  anthropic: 'Anthropic',
+  gemini: 'Gemini',
+  volcengine: 'Volcengine',
+};
+
+export const BASE_URL_EXAMPLES: Record<ChannelType, string> = {
+  openai: 'https://api.openai.com/v1',
+  openai_responses: 'https://api.openai.com/v1',
+  anthropic: 'https://api.anthropic.com/v1',
+  gemini: 'https://generativelanguage.googleapis.com/v1beta',
+  volcengine: 'https://ark.cn-beijing.volces.com/api/v3',
+};
+
+export interface KeyRow {
+  id: number;
+  masked: string;
+  enabled: boolean;
+  remark: string;
+  status: ChannelKey['status'];
+  statusReason: string | null;
+  revealed?: string;
+}
+
+export interface ChannelForm {
+  name: string;
+  type: ChannelType;
+  enabled: boolean;
+  baseUrls: string;
+  existingKeys: KeyRow[];
+  newKeys: string;
+  models: string;
+  autoSync: boolean;
+  modelFilter: string;
+  headers: string;
+  proxy: string;
+  paramOverride: string;
+  probePolicy: ProbePolicy;
+  addCacheBreakpoints: boolean;
+}
+
+export function channelToForm(c?: Channel | null): ChannelForm {
+  return {
+    name: c?.name ?? '',
+    type: c?.type ?? 'openai',
+    enabled: c?.enabled ?? true,
+    baseUrls: (c?.base_urls ?? []).join('\n'),
+    existingKeys: (c?.keys ?? []).map((k) => ({
+      id: k.id,
+      masked: k.key,
+      enabled: k.enabled,
+      remark: k.remark ?? '',
+      status: k.status,
+      statusReason: k.status_reason,
+    })),
+    newKeys: '',
+    models: (c?.models ?? []).join('\n'),
+    autoSync: c?.auto_sync ?? false,
+    modelFilter: c?.model_filter ?? '',
+    headers: headersToText(c?.headers),
+    proxy: c?.proxy ?? '',
+    paramOverride: c?.param_override ? JSON.stringify(c.param_override, null, 2) : '',
+    probePolicy: c?.probe_policy ?? 'passive',
+    addCacheBreakpoints: c?.add_cache_breakpoints ?? false,
+  };
+}
+
+export type FormErrors = Partial<Record<'name' | 'baseUrls' | 'keys' | 'modelFilter' | 'headers' | 'proxy' | 'paramOverride', string>>;
+
+const URL_RE = /^https?:\/\/[^\s/]+/i;
+const PROXY_RE = /^(https?|socks5h?):\/\/[^\s/]+/i;
+
+/** Validates the form and builds the POST/PUT body; `errors` holds i18n keys (plus detail) per field. */
+export function formToInput(form: ChannelForm): { input: ChannelInput; errors: FormErrors } {
+  const errors: FormErrors = {};
+  const name = form.name.trim();
+  if (!name) errors.name = 'channels.err.name';
+
+  const baseUrls = parseLines(form.baseUrls).map((u) => u.replace(/\/+$/, ''));
+  if (baseUrls.length === 0) errors.baseUrls = 'channels.err.baseUrlRequired';
+  else if (baseUrls.some((u) => !URL_RE.test(u))) errors.baseUrls = 'channels.err.baseUrlInvalid';
+
+  const added = parseLines(form.newKeys);
+  const keys: ChannelKeyEdit[] = [
+    ...form.existingKeys.map((k) => ({ id: k.id, enabled: k.enabled, remark: k.remark.trim() || null })),
+    ...added,
+  ];
+  if (keys.length === 0) errors.keys = 'channels.err.keys';
+
+  if (form.modelFilter.trim()) {
+    try {
+      new RegExp(form.modelFilter.trim());
+    } catch {
+      errors.modelFilter = 'channels.err.regex';
+    }
+  }
+
+  const headers = parseHeaders(form.headers);
+  if (headers.error) errors.headers = 'channels.err.headers';
+
+  const proxy = form.proxy.trim();
+  if (proxy && !PROXY_RE.test(proxy)) errors.proxy = 'channels.err.proxy';
+
+  const override = parseJsonObject(form.paramOverride);
+  if (override.error) errors.paramOverride = 'channels.err.json';
+
+  return {
+    input: {
+      name,
+      type: form.type,
+      enabled: form.enabled,
+      base_urls: baseUrls,
+      keys,
+      models: parseLines(form.models),
+      auto_sync: form.autoSync,
+      model_filter: form.modelFilter.trim() || null,
+      headers: headers.headers,
+      proxy: proxy || null,
+      param_override: override.value,
+      probe_policy: form.probePolicy,
+      add_cache_breakpoints: form.addCacheBreakpoints,
+    },
+    errors,
+  };
+}
+
+/** A one-line health summary for a channel card. */
+export function keySummary(keys: ChannelKey[]): { total: number; active: number; setAside: number; disabled: number } {
+  let active = 0,
+    setAside = 0,
+    disabled = 0;
+  for (const k of keys) {
+    if (!k.enabled) disabled++;
+    else if (k.status === 'set_aside') setAside++;
+    else active++;
+  }
+  return { total: keys.length, active, setAside, disabled };
+}
+
+/** Channel state for its badge: off, degraded (some keys set aside or errors), or ok. */
+export function channelState(c: Channel): 'off' | 'down' | 'degraded' | 'ok' {
+  if (!c.enabled) return 'off';
+  const k = keySummary(c.keys);
+  if (k.active === 0) return 'down';
+  const rate = c.health?.success_rate;
+  if (k.setAside > 0 || (rate != null && rate < 0.9)) return 'degraded';
+  return 'ok';
+}
+
+/** Every model a channel offers: manual ones first, then synced ones not already listed. */
+export function allModels(c: Pick<Channel, 'models' | 'synced_models'>): string[] {
+  const seen = new Set(c.models);
+  return [...c.models, ...c.synced_models.filter((m) => !seen.has(m))];
+}

@@ -1,0 +1,8 @@
+import { mount } from 'svelte';
+import './app.css';
+import './lib/theme.svelte';
+import App from './App.svelte';
+
+const app = mount(App, { target: document.getElementById('app')! });
+
+export default app;

@@ -1,0 +1,60 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import Channels from './Channels.svelte';
+import { session } from '../lib/session.svelte';
+import { i18n } from '../lib/i18n/index.svelte';
+import { mockApi } from '../test/mockApi';
+
+describe('channels page', () => {
+  beforeEach(() => {
+    i18n.set('en');
+    session.signIn({ token: 't', expires_at: '2999-01-01T00:00:00Z', must_change_password: false }, 'admin');
+  });
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('creates a channel from the form, fetching models with the first URL and key', async () => {
+    const { calls } = mockApi({
+      'GET /api/v1/channels': () => [],
+      'POST /api/v1/channels/fetch-models': () => ({ models: ['gpt-4o', 'gpt-4o-mini', 'whisper-1'] }),
+      'POST /api/v1/channels': (body) => ({ id: 1, synced_models: [], created_at: '', updated_at: '', ...(body as object), keys: [] }),
+    });
+    render(Channels);
+
+    await fireEvent.click(await screen.findByTestId('channel-new'));
+    await fireEvent.input(screen.getByTestId('channel-name'), { target: { value: 'openai' } });
+    await fireEvent.input(screen.getByTestId('channel-base-urls'), { target: { value: 'https://api.openai.com/v1/\nhttps://backup.example/v1' } });
+    await fireEvent.input(screen.getByTestId('channel-keys-input'), { target: { value: 'sk-1\nsk-2\n' } });
+    await fireEvent.input(screen.getByTestId('channel-model-filter'), { target: { value: '^gpt' } });
+    await fireEvent.click(screen.getByTestId('channel-sync-models'));
+
+    // The filter hides whisper-1; clicking a chip adds that model to the list.
+    const chips = await screen.findByTestId('channel-upstream-models');
+    expect(chips.textContent).not.toContain('whisper-1');
+    await fireEvent.click(screen.getByText('gpt-4o-mini'));
+    await fireEvent.click(screen.getByTestId('channel-save'));
+
+    await waitFor(() => expect(calls.some((c) => c.method === 'POST' && c.path === '/api/v1/channels')).toBe(true));
+    expect(calls.find((c) => c.path === '/api/v1/channels/fetch-models')!.body).toEqual({ type: 'openai', base_url: 'https://api.openai.com/v1/', key: 'sk-1' });
+    expect(calls.find((c) => c.method === 'POST' && c.path === '/api/v1/channels')!.body).toMatchObject({
+      name: 'openai',
+      type: 'openai',
+      base_urls: ['https://api.openai.com/v1', 'https://backup.example/v1'],
+      keys: ['sk-1', 'sk-2'],
+      models: ['gpt-4o-mini'],
+      model_filter: '^gpt',
+    });
+    expect(await screen.findByTestId('channel-card')).toBeTruthy();
+  });
+
+  it('keeps the editor open and says what is missing', async () => {
+    const { calls } = mockApi({ 'GET /api/v1/channels': () => [] });
+    render(Channels);
+
+    await fireEvent.click(await screen.findByTestId('channel-new'));
+    await fireEvent.click(screen.getByTestId('channel-save'));
+
+    expect(await screen.findByText('Give the channel a name.')).toBeTruthy();
+    expect(screen.getByText('At least one key is needed.')).toBeTruthy();
+    expect(calls.filter((c) => c.method === 'POST')).toHaveLength(0);
+  });
+});
