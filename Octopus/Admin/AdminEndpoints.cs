@@ -1,5 +1,5 @@
 using Octopus.Admin.Auth;
-using Octopus.Admin.Prices;
+using Octopus.Sync;
 using Octopus.Settings;
 using Octopus.Storage;
 
@@ -12,9 +12,10 @@ internal static class AdminEndpoints
     {
         services.AddSingleton<TokenService>();
         services.AddSingleton<LoginRateLimiter>();
-        services.AddSingleton<SettingsService>();
         services.AddSingleton<UpstreamClient>();
         services.AddSingleton<ModelsDevSync>();
+        services.AddSingleton<Sync.ModelSync>();
+        services.AddSingleton<Sync.SyncScheduler>();
         return services;
     }
 
@@ -26,14 +27,14 @@ internal static class AdminEndpoints
             try
             {
                 await AdminAuth.BootstrapAsync(app.Services, cts.Token);
-                await app.Services.GetRequiredService<SettingsService>().ReloadAsync(cts.Token);
-            }
+                }
             catch (StoreUnavailableException e)
             {
                 throw new Hosting.StartupException(e.Message, e);
             }
         }
         app.MapAdminApi();
+        app.Services.GetRequiredService<Sync.SyncScheduler>().Start();
     }
 
     public static void MapAdminApi(this WebApplication app)

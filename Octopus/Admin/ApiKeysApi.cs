@@ -35,7 +35,7 @@ internal static class ApiKeysApi
     public static string NewSecret() => "sk-oc-" + System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>Lower-case hex SHA-256 of the full secret: what the relay looks keys up by.</summary>
-    public static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
+    public static string Hash(string secret) => Relay.ClientAuth.Hash(secret);
 
     public static string Hint(string secret) => secret.Length > 10 ? secret[..8] + "…" + secret[^2..] : "****";
 

@@ -220,39 +220,23 @@ internal static class ChannelsApi
         return ApiResults.Json(reply, AdminJsonContext.Default.ChannelTestReply);
     }
 
-    private static async Task<IResult> SyncModels(long id, HttpContext ctx, ChannelStore store, UpstreamClient upstream)
+    private static async Task<IResult> SyncModels(long id, HttpContext ctx, ChannelStore store, Sync.ModelSync sync)
     {
         var channel = await store.GetAsync(id, ctx.RequestAborted);
         if (channel is null) return ApiResults.NotFound("channel");
-        var key = channel.Keys.FirstOrDefault(k => k.Enabled) ?? channel.Keys.FirstOrDefault();
-        if (key is null || channel.BaseUrls.Count == 0) return ApiResults.Unprocessable(key is null ? "keys" : "base_urls", "the channel needs a key and a base URL to list models");
-        List<string> models;
+        if (channel.Keys.Count == 0 || channel.BaseUrls.Count == 0)
+            return ApiResults.Unprocessable(channel.Keys.Count == 0 ? "keys" : "base_urls", "the channel needs a key and a base URL to list models");
+        Sync.ModelSync.Result result;
         try
         {
-            models = await upstream.ListModelsAsync(channel.Type, channel.BaseUrls[0].Url, key.Secret, channel.Headers, channel.Proxy, ctx.RequestAborted);
+            result = await sync.SyncAsync(channel, ctx.RequestAborted);
         }
         catch (UpstreamException e)
         {
             return ApiResults.Error(502, "upstream_failed", e.Message);
         }
-        models = Filter(models, channel.ModelFilter);
-        await store.UpdateSyncedModelsAsync(id, models, ctx.RequestAborted);
         await AdminEndpoints.ConfigChangedAsync(ctx);
-        var added = models.Except(channel.SyncedModels, StringComparer.Ordinal).ToList();
-        var removed = channel.SyncedModels.Except(models, StringComparer.Ordinal).ToList();
-        return ApiResults.Json(new SyncModelsReply(models, added, removed), AdminJsonContext.Default.SyncModelsReply);
-    }
-
-    /// <summary>Keeps the models matching the channel's regex (all when there is none).</summary>
-    public static List<string> Filter(List<string> models, string? pattern)
-    {
-        if (string.IsNullOrEmpty(pattern)) return models;
-        var regex = new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(200));
-        return models.Where(m =>
-        {
-            try { return regex.IsMatch(m); }
-            catch (RegexMatchTimeoutException) { return false; }
-        }).ToList();
+        return ApiResults.Json(new SyncModelsReply(result.Models, result.Added, result.Removed), AdminJsonContext.Default.SyncModelsReply);
     }
 
     private static async Task<IResult> FetchModels(HttpContext ctx, UpstreamClient upstream)

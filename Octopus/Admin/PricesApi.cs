@@ -1,4 +1,4 @@
-using Octopus.Admin.Prices;
+using Octopus.Sync;
 using Octopus.Domain;
 using Octopus.Storage;
 

@@ -12,6 +12,7 @@ internal static class Features
     public static async Task AddAsync(WebApplicationBuilder builder, Configuration.OctopusConfig config)
     {
         await builder.Services.AddStorageAsync(config);
+        builder.Services.AddSingleton<Settings.SettingsService>();
         builder.Services.AddRelay();
         builder.Services.AddStats();
         builder.Services.AddAdminApi();
@@ -21,6 +22,14 @@ internal static class Features
     {
         var db = app.Services.GetRequiredService<Database>();
         app.MapHealth(db.CheckAsync);
+        try
+        {
+            await app.Services.GetRequiredService<Settings.SettingsService>().ReloadAsync(CancellationToken.None);
+        }
+        catch (StoreUnavailableException e)
+        {
+            throw new StartupException("cannot read settings from the database: " + e.Message, e);
+        }
         await app.UseRelayAsync();
         await app.UseStatsAsync();
         await app.MapAdminApiAsync();

@@ -7,12 +7,14 @@ namespace Octopus.Relay;
 /// One pooled <see cref="HttpClient"/> per proxy setting (direct, or a channel's http/https/socks5 proxy), shared by
 /// every request: connections stay warm and TLS handshakes are paid once.
 /// </summary>
-internal sealed class UpstreamClients : IDisposable
+internal sealed class UpstreamClients(Settings.SettingsService settings) : IDisposable
 {
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
     private readonly ConcurrentDictionary<string, HttpClient> _clients = new(StringComparer.Ordinal);
 
-    public HttpClient For(string? proxy) => _clients.GetOrAdd(proxy ?? "", Create);
+    /// <summary>The client for a channel's proxy, or the global `proxy` setting when the channel has none.</summary>
+    public HttpClient For(string? proxy) =>
+        _clients.GetOrAdd(!string.IsNullOrWhiteSpace(proxy) ? proxy.Trim() : settings.Current.Proxy, Create);
 
     private static HttpClient Create(string proxy)
     {

@@ -1,11 +1,10 @@
-using System.Globalization;
 using Octopus.Configuration;
 using Octopus.Hosting;
 using Octopus.Pricing;
 using Octopus.Relay;
 using Octopus.Relay.Health;
 using Octopus.Relay.Routing;
-using Octopus.Storage;
+using Octopus.Settings;
 
 namespace Octopus.Stats;
 
@@ -27,33 +26,29 @@ internal static class StatsFeature
     public static async Task UseStatsAsync(this WebApplication app)
     {
         var sp = app.Services;
-        var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Octopus.Stats");
         var prices = sp.GetRequiredService<PriceBook>();
         await prices.ReloadAsync(CancellationToken.None);
 
-        var settings = sp.GetRequiredService<SettingStore>();
+        var settings = sp.GetRequiredService<SettingsService>();
         var recorder = sp.GetRequiredService<RequestRecorder>();
         var retention = sp.GetRequiredService<LogRetention>();
-        var interval = TimeSpan.FromMinutes(1);
-        async Task ApplySettingsAsync(CancellationToken ct)
+        void Apply(OctopusSettings s)
         {
-            var values = await settings.GetAllAsync(ct);
-            interval = TimeSpan.FromMinutes(Int(values, "stats_save_interval", 1, 1, 1440));
-            recorder.Capture = new BodyCapturePolicy
-            {
-                Mode = values.TryGetValue("body_capture", out var mode) && BodyCapturePolicy.Modes.Contains(mode) ? mode : "off",
-                SamplePercent = Int(values, "body_sample_percent", 10, 0, 100),
-                MaxBytes = Int(values, "body_max_bytes", 65536, 256, 16 * 1024 * 1024),
-            };
-            retention.LogRetentionDays = Int(values, "log_retention_days", 30, 1, 3650);
-            retention.BodyRetentionDays = Int(values, "body_retention_days", 3, 1, 3650);
-            await prices.ReloadAsync(ct);
+            recorder.Capture = new BodyCapturePolicy { Mode = s.BodyCapture, SamplePercent = s.BodySamplePercent, MaxBytes = s.BodyMaxBytes };
+            // 0 means "keep as long as possible" in the settings registry.
+            retention.LogRetentionDays = s.LogRetentionDays > 0 ? s.LogRetentionDays : 36500;
+            retention.BodyRetentionDays = s.BodyRetentionDays > 0 ? s.BodyRetentionDays : retention.LogRetentionDays;
         }
-        await ApplySettingsAsync(CancellationToken.None);
-        sp.GetRequiredService<ConfigChangeSignal>().Subscribe(ApplySettingsAsync);
+        Apply(settings.Current);
+        // Settings are reloaded by their writers before the change signal fires.
+        sp.GetRequiredService<ConfigChangeSignal>().Subscribe(async ct =>
+        {
+            Apply(settings.Current);
+            await prices.ReloadAsync(ct);
+        });
 
         var flusher = sp.GetRequiredService<StatsFlusher>();
-        flusher.Start(() => interval);
+        flusher.Start(() => TimeSpan.FromMinutes(Math.Max(1, settings.Current.StatsSaveIntervalMinutes)));
         var logs = sp.GetRequiredService<RequestLogWriter>();
         retention.Start(TimeSpan.FromHours(1));
         var shutdown = sp.GetRequiredService<ShutdownWork>();
@@ -72,9 +67,5 @@ internal static class StatsFeature
             var text = metrics.Render(keys, allKeys, flusher.FlushFailures, logs.Dropped, logs.WriteFailures);
             return Results.Text(text, "text/plain; version=0.0.4; charset=utf-8");
         });
-        log.LogDebug("Stats flush every {Interval}", interval);
     }
-
-    private static int Int(IReadOnlyDictionary<string, string> values, string key, int fallback, int min, int max) =>
-        values.TryGetValue(key, out var v) && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x) && x >= min && x <= max ? x : fallback;
 }

@@ -3,7 +3,9 @@ using Octopus.Settings;
 using Octopus.Domain;
 using Octopus.Storage;
 
-namespace Octopus.Admin.Prices;
+using Octopus.Admin;
+
+namespace Octopus.Sync;
 
 /// <summary>
 /// Price sync from a models.dev-style document (setting price_source_url): `{provider: {models: {id: {cost:
