@@ -1,18 +1,21 @@
-// Drives one official SDK call against Octopus and prints what the SDK parsed, as one JSON line.
-// Usage: node client.mjs <scenario>   env: OCTOPUS_URL, OCTOPUS_KEY, OCTOPUS_MODEL
-import OpenAI from 'openai';
-import Anthropic from '@anthropic-ai/sdk';
-import { GoogleGenAI } from '@google/genai';
+// Drives official SDK calls against Octopus and prints what the SDK parsed, as one JSON line.
+// Usage: node client.mjs <scenario>   env: OCTOPUS_URL, OCTOPUS_KEY, OCTOPUS_MODEL (OCTOPUS_TOOL_RESULT for tool scenarios)
+// Each scenario imports only its own SDK: loading all three costs more than most scenarios take.
 
 const base = process.env.OCTOPUS_URL;
 const apiKey = process.env.OCTOPUS_KEY;
 const model = process.env.OCTOPUS_MODEL;
 const scenario = process.argv[2];
 const tools = process.env.OCTOPUS_TOOLS === '1';
+const toolResult = process.env.OCTOPUS_TOOL_RESULT ?? 'Sunny, 22 C in Paris';
 
+let OpenAI, Anthropic, GoogleGenAI;
 const openai = () => new OpenAI({ baseURL: `${base}/v1`, apiKey, maxRetries: 0 });
 const anthropic = () => new Anthropic({ baseURL: base, apiKey, maxRetries: 0 });
 const gemini = () => new GoogleGenAI({ apiKey, httpOptions: { baseUrl: base } });
+
+const weatherSchema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
+const question = 'What is the weather in Paris?';
 
 const weatherTool = {
   type: 'function',
@@ -85,6 +88,156 @@ const scenarios = {
     for await (const chunk of stream) { text += chunk.text ?? ''; if (chunk.usageMetadata) usage = chunk.usageMetadata; }
     return { text, usage };
   },
+
+  // ---- Two-step tool conversations: the SDK parses the call, the result goes back the SDK's native way ----
+  async 'openai-chat-tools-stream'() {
+    const client = openai();
+    const tools = [weatherTool];
+    const messages = [{ role: 'user', content: question }];
+    // The stream helper accumulates tool-call deltas by index and rejects inconsistent ones.
+    const first = await client.chat.completions.stream({ model, messages, tools, stream_options: { include_usage: true } }).finalChatCompletion();
+    const msg = first.choices[0].message;
+    const call = msg.tool_calls?.[0];
+    if (!call) throw new Error(`no tool call parsed: ${JSON.stringify(msg)}`);
+    // The assistant message goes back as the SDK parsed it (the documented pattern).
+    messages.push(msg);
+    messages.push({ role: 'tool', tool_call_id: call.id, content: toolResult });
+    const second = client.chat.completions.stream({ model, messages, tools, stream_options: { include_usage: true } });
+    let text = '';
+    second.on('content', delta => { text += delta; });
+    const final = await second.finalChatCompletion();
+    return {
+      tool: { id: call.id, name: call.function.name, arguments: JSON.parse(call.function.arguments) },
+      tool_calls: msg.tool_calls.length, finish1: first.choices[0].finish_reason,
+      text, final_text: final.choices[0].message.content, finish2: final.choices[0].finish_reason, usage: final.usage,
+    };
+  },
+  async 'openai-responses-tools-stream'() {
+    const client = openai();
+    const tools = [{ type: 'function', name: 'get_weather', description: 'Weather for a city', parameters: weatherSchema, strict: false }];
+    const input = [{ role: 'user', content: question }];
+    const first = await client.responses.stream({ model, input, tools }).finalResponse();
+    const calls = first.output.filter(o => o.type === 'function_call');
+    if (calls.length === 0) throw new Error(`no function_call parsed: ${JSON.stringify(first.output)}`);
+    // Stateless use: the output items go back as input, followed by the call's output.
+    input.push(...first.output);
+    input.push({ type: 'function_call_output', call_id: calls[0].call_id, output: toolResult });
+    const second = client.responses.stream({ model, input, tools });
+    let text = '';
+    second.on('response.output_text.delta', ev => { text += ev.delta; });
+    const final = await second.finalResponse();
+    return {
+      tool: { id: calls[0].call_id, name: calls[0].name, arguments: JSON.parse(calls[0].arguments) },
+      tool_calls: calls.length, status1: first.status, output_types1: first.output.map(o => o.type),
+      text, final_text: final.output_text, status2: final.status, usage: final.usage,
+    };
+  },
+  async 'anthropic-tools-stream'() {
+    const client = anthropic();
+    const tools = [{ name: 'get_weather', description: 'Weather for a city', input_schema: weatherSchema }];
+    const messages = [{ role: 'user', content: question }];
+    // MessageStream parses input_json_delta fragments into the tool_use block's input object.
+    const first = await client.messages.stream({ model, max_tokens: 1024, messages, tools }).finalMessage();
+    const uses = first.content.filter(b => b.type === 'tool_use');
+    if (uses.length === 0) throw new Error(`no tool_use parsed: ${JSON.stringify(first.content)}`);
+    messages.push({ role: 'assistant', content: first.content });
+    messages.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: uses[0].id, content: toolResult }] });
+    const second = client.messages.stream({ model, max_tokens: 1024, messages, tools });
+    let text = '';
+    second.on('text', t => { text += t; });
+    const final = await second.finalMessage();
+    return {
+      tool: { id: uses[0].id, name: uses[0].name, arguments: uses[0].input },
+      tool_calls: uses.length, stop1: first.stop_reason, block_types1: first.content.map(b => b.type),
+      text, final_text: final.content.filter(b => b.type === 'text').map(b => b.text).join(''), stop2: final.stop_reason, usage: final.usage,
+    };
+  },
+  async 'gemini-tools-stream'() {
+    const ai = gemini();
+    // OpenAPI-style schema, as Gemini's own docs write it.
+    const config = { tools: [{ functionDeclarations: [{ name: 'get_weather', description: 'Weather for a city', parameters: { type: 'OBJECT', properties: { city: { type: 'STRING' } }, required: ['city'] } }] }] };
+    const contents = [{ role: 'user', parts: [{ text: question }] }];
+    const modelParts = [];
+    const calls = [];
+    for await (const chunk of await ai.models.generateContentStream({ model, contents, config })) {
+      modelParts.push(...(chunk.candidates?.[0]?.content?.parts ?? []));
+      calls.push(...(chunk.functionCalls ?? []));
+    }
+    if (calls.length === 0) throw new Error(`no functionCall parsed: ${JSON.stringify(modelParts)}`);
+    // The model turn goes back whole (thought signatures included), then the function's response.
+    contents.push({ role: 'model', parts: modelParts });
+    contents.push({ role: 'user', parts: [{ functionResponse: { id: calls[0].id, name: calls[0].name, response: { output: toolResult } } }] });
+    let text = ''; let usage = null; let finish = null;
+    for await (const chunk of await ai.models.generateContentStream({ model, contents, config })) {
+      for (const p of chunk.candidates?.[0]?.content?.parts ?? []) if (p.text && !p.thought) text += p.text;
+      if (chunk.usageMetadata) usage = chunk.usageMetadata;
+      if (chunk.candidates?.[0]?.finishReason) finish = chunk.candidates[0].finishReason;
+    }
+    return {
+      tool: { id: calls[0].id ?? null, name: calls[0].name, arguments: calls[0].args },
+      tool_calls: calls.length, call_signed: modelParts.some(p => p.functionCall && p.thoughtSignature),
+      text, final_text: text, finish2: finish, usage,
+    };
+  },
+
+  // ---- Extended thinking: the thinking block (with its signature) goes back in the history ----
+  async 'anthropic-thinking-stream'() {
+    const client = anthropic();
+    const params = { model, max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 1024 } };
+    const messages = [{ role: 'user', content: 'How many r are in strawberry? Think first.' }];
+    const first = client.messages.stream({ ...params, messages });
+    let thinking = ''; let signatures = 0;
+    first.on('thinking', delta => { thinking += delta; });
+    first.on('signature', () => { signatures++; });
+    const m1 = await first.finalMessage();
+    const blocks = m1.content.filter(b => b.type === 'thinking');
+    messages.push({ role: 'assistant', content: m1.content });
+    messages.push({ role: 'user', content: 'Thanks. Say it once more.' });
+    const second = client.messages.stream({ ...params, messages });
+    let text = '';
+    second.on('text', t => { text += t; });
+    const m2 = await second.finalMessage();
+    return {
+      thinking, signature_events: signatures,
+      thinking_blocks: blocks.map(b => ({ thinking: b.thinking, signature: b.signature })),
+      block_types1: m1.content.map(b => b.type), text1: m1.content.filter(b => b.type === 'text').map(b => b.text).join(''),
+      text, final_text: m2.content.filter(b => b.type === 'text').map(b => b.text).join(''), stop2: m2.stop_reason,
+      block_types2: m2.content.map(b => b.type),
+    };
+  },
+
+  // ---- count_tokens ----
+  async 'anthropic-count-tokens'() {
+    const r = await anthropic().messages.countTokens({
+      model, system: 'You are terse.', messages: [{ role: 'user', content: question }],
+      tools: [{ name: 'get_weather', description: 'Weather for a city', input_schema: weatherSchema }],
+    });
+    return { input_tokens: r.input_tokens };
+  },
+
+  // ---- A stream that fails after content: the SDK must surface the in-band error, after the text it got ----
+  async 'openai-chat-stream-broken'() {
+    let text = '';
+    try {
+      const stream = await openai().chat.completions.create({ model, stream: true, messages: [{ role: 'user', content: 'Say hello' }] });
+      for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+      return { text, error: null };
+    } catch (e) {
+      return { text, error: e.error?.message ?? e.message, name: e.constructor.name };
+    }
+  },
+  async 'anthropic-messages-stream-broken'() {
+    let text = '';
+    try {
+      const stream = anthropic().messages.stream({ model, max_tokens: 100, messages: [{ role: 'user', content: 'Say hello' }] });
+      stream.on('text', t => { text += t; });
+      await stream.finalMessage();
+      return { text, error: null };
+    } catch (e) {
+      return { text, error: e.error?.error?.message ?? e.message, type: e.error?.error?.type ?? null, name: e.constructor.name };
+    }
+  },
+
   async 'openai-chat-error'() {
     try {
       await openai().chat.completions.create({ model, messages: [{ role: 'user', content: 'x' }] });
@@ -106,6 +259,9 @@ const scenarios = {
 const run = scenarios[scenario];
 if (!run) { console.error(`unknown scenario ${scenario}`); process.exit(2); }
 try {
+  if (scenario.startsWith('openai')) ({ default: OpenAI } = await import('openai'));
+  else if (scenario.startsWith('anthropic')) ({ default: Anthropic } = await import('@anthropic-ai/sdk'));
+  else if (scenario.startsWith('gemini')) ({ GoogleGenAI } = await import('@google/genai'));
   console.log(JSON.stringify(await run()));
 } catch (e) {
   console.error(`${scenario} failed: ${e.stack ?? e}`);
