@@ -34,7 +34,7 @@ public sealed class StreamFailureConversionTests
     }
 
     private static MockUpstream.Reply BrokenOpenAI(MockUpstream mock, MockUpstream.Received r) =>
-        // role chunk + two content pieces ("Hello " "from s"), then a chunk cut off mid-JSON.
+        // role chunk + two content pieces ("Hell" "o fr"), then a chunk cut off mid-JSON.
         Broken(mock, r, 3, "data: {\"id\":\"chatcmpl-mock\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"dk\n\n");
 
     private static MockUpstream.Reply BrokenAnthropic(MockUpstream mock, MockUpstream.Received r) =>
@@ -87,7 +87,7 @@ public sealed class StreamFailureConversionTests
         Assert.Equal("message_start", events[0].Event);
         var text = string.Concat(events.Where(e => e.Event == "content_block_delta")
             .Select(e => JsonDocument.Parse(e.Data).RootElement.GetProperty("delta").GetProperty("text").GetString()));
-        Assert.Equal("Hello from s", text);
+        Assert.Equal("Hello fr", text);
         var (last, data) = events[^1];
         Assert.Equal("error", last);
         var error = JsonDocument.Parse(data).RootElement;
@@ -115,7 +115,7 @@ public sealed class StreamFailureConversionTests
         var body = await res.Content.ReadAsStringAsync();
         var events = Events(body);
 
-        Assert.Equal("Hello from s", RelayStreamingTests.OpenAIStreamText(body));
+        Assert.Equal("Hello fr", RelayStreamingTests.OpenAIStreamText(body));
         var error = JsonDocument.Parse(events[^1].Data).RootElement.GetProperty("error");
         Assert.Equal("server_error", error.GetProperty("type").GetString());
         Assert.False(string.IsNullOrEmpty(error.GetProperty("message").GetString()));
@@ -138,7 +138,7 @@ public sealed class StreamFailureConversionTests
 
         var sdk = await SdkClient.RunAsync(scenario, host.BaseUrl, key, "g");
 
-        Assert.Equal("Hello from s", sdk.GetProperty("text").GetString());
+        Assert.Equal("Hello fr", sdk.GetProperty("text").GetString());
         Assert.Equal(JsonValueKind.String, sdk.GetProperty("error").ValueKind);
         Assert.Contains("stream", sdk.GetProperty("error").GetString(), StringComparison.OrdinalIgnoreCase);
         if (scenario.StartsWith("anthropic")) Assert.Equal("api_error", sdk.GetProperty("type").GetString());
