@@ -4,17 +4,17 @@ using Octopus.Tests.Infrastructure;
 namespace Octopus.Tests.Relay;
 
 /// <summary>
-/// anthropic messages.stream() with extended thinking: the SDK receives a thinking block with text and a signature
+/// anthropic messages (stream helper and create) with extended thinking: the SDK receives a thinking block with text and a signature
 /// from every channel type, sends it back in the history, and gets the next answer. The signature is the upstream's
 /// own for an Anthropic channel and tagged with its origin otherwise; the upstream gets back only what it minted.
 /// </summary>
 public sealed class SdkThinkingConversionTests
 {
     [Theory]
-    [MemberData(nameof(SdkConversation.EveryChannelType), MemberType = typeof(SdkConversation))]
-    public async Task Anthropic_SDK_thinking_block_arrives_signed_and_goes_back_in_history_on_every_channel_type(string channelType)
+    [MemberData(nameof(SdkConversation.EveryChannelTypeStreamedAndNot), MemberType = typeof(SdkConversation))]
+    public async Task Anthropic_SDK_thinking_block_arrives_signed_and_goes_back_in_history_on_every_channel_type(string channelType, bool streamed)
     {
-        var (sdk, upstream) = await SdkConversation.RunAsync("anthropic-thinking-stream", channelType);
+        var (sdk, upstream) = await SdkConversation.RunAsync(SdkConversation.Scenario("anthropic-thinking", streamed), channelType);
 
         Assert.Equal(Wire.ThinkingText, sdk.GetProperty("thinking").GetString());
         var blocks = sdk.GetProperty("thinking_blocks");

@@ -16,6 +16,20 @@ internal static class SdkConversation
 
     public static TheoryData<string> EveryChannelType() => new(ChannelTypes.All);
 
+    /// <summary>Every channel type, with the SDK streaming and not.</summary>
+    public static TheoryData<string, bool> EveryChannelTypeStreamedAndNot()
+    {
+        var data = new TheoryData<string, bool>();
+        foreach (var type in ChannelTypes.All)
+        {
+            data.Add(type, true);
+            data.Add(type, false);
+        }
+        return data;
+    }
+
+    public static string Scenario(string name, bool streamed) => streamed ? name + "-stream" : name;
+
     public static async Task<(JsonElement Sdk, MockUpstream.Received[] Upstream)> RunAsync(string scenario, string channelType)
     {
         Assert.True(ChannelTypes.TryParse(channelType, out var type));
@@ -141,14 +155,14 @@ internal static class SdkConversation
 
 // One class per SDK: xunit runs classes in parallel, cases within a class one after another.
 
-/// <summary>openai chat.completions.stream(): tool call deltas → tool message → final text, on every channel type.</summary>
+/// <summary>openai chat.completions (stream helper and create): tool call deltas → tool message → final text, on every channel type.</summary>
 public sealed class SdkChatToolConversionTests
 {
     [Theory]
-    [MemberData(nameof(SdkConversation.EveryChannelType), MemberType = typeof(SdkConversation))]
-    public async Task OpenAI_chat_SDK_streams_a_tool_call_and_answers_its_result_on_every_channel_type(string channelType)
+    [MemberData(nameof(SdkConversation.EveryChannelTypeStreamedAndNot), MemberType = typeof(SdkConversation))]
+    public async Task OpenAI_chat_SDK_parses_a_tool_call_and_answers_its_result_on_every_channel_type(string channelType, bool streamed)
     {
-        var (sdk, upstream) = await SdkConversation.RunAsync("openai-chat-tools-stream", channelType);
+        var (sdk, upstream) = await SdkConversation.RunAsync(SdkConversation.Scenario("openai-chat-tools", streamed), channelType);
         SdkConversation.AssertToolConversation(channelType, sdk, upstream);
         Assert.Equal("tool_calls", sdk.GetProperty("finish1").GetString());
         Assert.Equal("stop", sdk.GetProperty("finish2").GetString());
@@ -161,14 +175,14 @@ public sealed class SdkChatToolConversionTests
     }
 }
 
-/// <summary>openai responses.stream(): function_call item → function_call_output → final text, on every channel type.</summary>
+/// <summary>openai responses (stream helper and create): function_call item → function_call_output → final text, on every channel type.</summary>
 public sealed class SdkResponsesToolConversionTests
 {
     [Theory]
-    [MemberData(nameof(SdkConversation.EveryChannelType), MemberType = typeof(SdkConversation))]
-    public async Task OpenAI_responses_SDK_streams_a_function_call_and_answers_its_output_on_every_channel_type(string channelType)
+    [MemberData(nameof(SdkConversation.EveryChannelTypeStreamedAndNot), MemberType = typeof(SdkConversation))]
+    public async Task OpenAI_responses_SDK_parses_a_function_call_and_answers_its_output_on_every_channel_type(string channelType, bool streamed)
     {
-        var (sdk, upstream) = await SdkConversation.RunAsync("openai-responses-tools-stream", channelType);
+        var (sdk, upstream) = await SdkConversation.RunAsync(SdkConversation.Scenario("openai-responses-tools", streamed), channelType);
         SdkConversation.AssertToolConversation(channelType, sdk, upstream);
         Assert.Equal("completed", sdk.GetProperty("status1").GetString());
         Assert.Equal("completed", sdk.GetProperty("status2").GetString());
@@ -182,14 +196,14 @@ public sealed class SdkResponsesToolConversionTests
     }
 }
 
-/// <summary>anthropic messages.stream(): tool_use block → tool_result → final text, on every channel type.</summary>
+/// <summary>anthropic messages (stream helper and create): tool_use block → tool_result → final text, on every channel type.</summary>
 public sealed class SdkAnthropicToolConversionTests
 {
     [Theory]
-    [MemberData(nameof(SdkConversation.EveryChannelType), MemberType = typeof(SdkConversation))]
-    public async Task Anthropic_SDK_streams_a_tool_use_and_answers_its_result_on_every_channel_type(string channelType)
+    [MemberData(nameof(SdkConversation.EveryChannelTypeStreamedAndNot), MemberType = typeof(SdkConversation))]
+    public async Task Anthropic_SDK_parses_a_tool_use_and_answers_its_result_on_every_channel_type(string channelType, bool streamed)
     {
-        var (sdk, upstream) = await SdkConversation.RunAsync("anthropic-tools-stream", channelType);
+        var (sdk, upstream) = await SdkConversation.RunAsync(SdkConversation.Scenario("anthropic-tools", streamed), channelType);
         SdkConversation.AssertToolConversation(channelType, sdk, upstream);
         Assert.Equal("tool_use", sdk.GetProperty("stop1").GetString());
         Assert.Equal("end_turn", sdk.GetProperty("stop2").GetString());
@@ -207,14 +221,14 @@ public sealed class SdkAnthropicToolConversionTests
     }
 }
 
-/// <summary>@google/genai generateContentStream(): functionCall part → functionResponse → final text, on every channel type.</summary>
+/// <summary>@google/genai generateContentStream() and generateContent(): functionCall part → functionResponse → final text, on every channel type.</summary>
 public sealed class SdkGeminiToolConversionTests
 {
     [Theory]
-    [MemberData(nameof(SdkConversation.EveryChannelType), MemberType = typeof(SdkConversation))]
-    public async Task Gemini_SDK_streams_a_function_call_and_answers_its_response_on_every_channel_type(string channelType)
+    [MemberData(nameof(SdkConversation.EveryChannelTypeStreamedAndNot), MemberType = typeof(SdkConversation))]
+    public async Task Gemini_SDK_parses_a_function_call_and_answers_its_response_on_every_channel_type(string channelType, bool streamed)
     {
-        var (sdk, upstream) = await SdkConversation.RunAsync("gemini-tools-stream", channelType);
+        var (sdk, upstream) = await SdkConversation.RunAsync(SdkConversation.Scenario("gemini-tools", streamed), channelType);
         SdkConversation.AssertToolConversation(channelType, sdk, upstream);
         Assert.Equal("STOP", sdk.GetProperty("finish2").GetString());
         Assert.Equal(Wire.OutputTokens, sdk.GetProperty("usage").GetProperty("candidatesTokenCount").GetInt32());

@@ -90,121 +90,19 @@ const scenarios = {
   },
 
   // ---- Two-step tool conversations: the SDK parses the call, the result goes back the SDK's native way ----
-  async 'openai-chat-tools-stream'() {
-    const client = openai();
-    const tools = [weatherTool];
-    const messages = [{ role: 'user', content: question }];
-    // The stream helper accumulates tool-call deltas by index and rejects inconsistent ones.
-    const first = await client.chat.completions.stream({ model, messages, tools, stream_options: { include_usage: true } }).finalChatCompletion();
-    const msg = first.choices[0].message;
-    const call = msg.tool_calls?.[0];
-    if (!call) throw new Error(`no tool call parsed: ${JSON.stringify(msg)}`);
-    // The assistant message goes back as the SDK parsed it (the documented pattern).
-    messages.push(msg);
-    messages.push({ role: 'tool', tool_call_id: call.id, content: toolResult });
-    const second = client.chat.completions.stream({ model, messages, tools, stream_options: { include_usage: true } });
-    let text = '';
-    second.on('content', delta => { text += delta; });
-    const final = await second.finalChatCompletion();
-    return {
-      tool: { id: call.id, name: call.function.name, arguments: JSON.parse(call.function.arguments) },
-      tool_calls: msg.tool_calls.length, finish1: first.choices[0].finish_reason,
-      text, final_text: final.choices[0].message.content, finish2: final.choices[0].finish_reason, usage: final.usage,
-    };
-  },
-  async 'openai-responses-tools-stream'() {
-    const client = openai();
-    const tools = [{ type: 'function', name: 'get_weather', description: 'Weather for a city', parameters: weatherSchema, strict: false }];
-    const input = [{ role: 'user', content: question }];
-    const first = await client.responses.stream({ model, input, tools }).finalResponse();
-    const calls = first.output.filter(o => o.type === 'function_call');
-    if (calls.length === 0) throw new Error(`no function_call parsed: ${JSON.stringify(first.output)}`);
-    // Stateless use: the output items go back as input, followed by the call's output.
-    input.push(...first.output);
-    input.push({ type: 'function_call_output', call_id: calls[0].call_id, output: toolResult });
-    const second = client.responses.stream({ model, input, tools });
-    let text = '';
-    second.on('response.output_text.delta', ev => { text += ev.delta; });
-    const final = await second.finalResponse();
-    return {
-      tool: { id: calls[0].call_id, name: calls[0].name, arguments: JSON.parse(calls[0].arguments) },
-      tool_calls: calls.length, status1: first.status, output_types1: first.output.map(o => o.type),
-      text, final_text: final.output_text, status2: final.status, usage: final.usage,
-    };
-  },
-  async 'anthropic-tools-stream'() {
-    const client = anthropic();
-    const tools = [{ name: 'get_weather', description: 'Weather for a city', input_schema: weatherSchema }];
-    const messages = [{ role: 'user', content: question }];
-    // MessageStream parses input_json_delta fragments into the tool_use block's input object.
-    const first = await client.messages.stream({ model, max_tokens: 1024, messages, tools }).finalMessage();
-    const uses = first.content.filter(b => b.type === 'tool_use');
-    if (uses.length === 0) throw new Error(`no tool_use parsed: ${JSON.stringify(first.content)}`);
-    messages.push({ role: 'assistant', content: first.content });
-    messages.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: uses[0].id, content: toolResult }] });
-    const second = client.messages.stream({ model, max_tokens: 1024, messages, tools });
-    let text = '';
-    second.on('text', t => { text += t; });
-    const final = await second.finalMessage();
-    return {
-      tool: { id: uses[0].id, name: uses[0].name, arguments: uses[0].input },
-      tool_calls: uses.length, stop1: first.stop_reason, block_types1: first.content.map(b => b.type),
-      text, final_text: final.content.filter(b => b.type === 'text').map(b => b.text).join(''), stop2: final.stop_reason, usage: final.usage,
-    };
-  },
-  async 'gemini-tools-stream'() {
-    const ai = gemini();
-    // OpenAPI-style schema, as Gemini's own docs write it.
-    const config = { tools: [{ functionDeclarations: [{ name: 'get_weather', description: 'Weather for a city', parameters: { type: 'OBJECT', properties: { city: { type: 'STRING' } }, required: ['city'] } }] }] };
-    const contents = [{ role: 'user', parts: [{ text: question }] }];
-    const modelParts = [];
-    const calls = [];
-    for await (const chunk of await ai.models.generateContentStream({ model, contents, config })) {
-      modelParts.push(...(chunk.candidates?.[0]?.content?.parts ?? []));
-      calls.push(...(chunk.functionCalls ?? []));
-    }
-    if (calls.length === 0) throw new Error(`no functionCall parsed: ${JSON.stringify(modelParts)}`);
-    // The model turn goes back whole (thought signatures included), then the function's response.
-    contents.push({ role: 'model', parts: modelParts });
-    contents.push({ role: 'user', parts: [{ functionResponse: { id: calls[0].id, name: calls[0].name, response: { output: toolResult } } }] });
-    let text = ''; let usage = null; let finish = null;
-    for await (const chunk of await ai.models.generateContentStream({ model, contents, config })) {
-      for (const p of chunk.candidates?.[0]?.content?.parts ?? []) if (p.text && !p.thought) text += p.text;
-      if (chunk.usageMetadata) usage = chunk.usageMetadata;
-      if (chunk.candidates?.[0]?.finishReason) finish = chunk.candidates[0].finishReason;
-    }
-    return {
-      tool: { id: calls[0].id ?? null, name: calls[0].name, arguments: calls[0].args },
-      tool_calls: calls.length, call_signed: modelParts.some(p => p.functionCall && p.thoughtSignature),
-      text, final_text: text, finish2: finish, usage,
-    };
-  },
+  // Each runs streamed (`...-stream`, through the SDK's stream helpers) and not.
+  'openai-chat-tools-stream': () => openaiChatTools(true),
+  'openai-chat-tools': () => openaiChatTools(false),
+  'openai-responses-tools-stream': () => openaiResponsesTools(true),
+  'openai-responses-tools': () => openaiResponsesTools(false),
+  'anthropic-tools-stream': () => anthropicTools(true),
+  'anthropic-tools': () => anthropicTools(false),
+  'gemini-tools-stream': () => geminiTools(true),
+  'gemini-tools': () => geminiTools(false),
 
   // ---- Extended thinking: the thinking block (with its signature) goes back in the history ----
-  async 'anthropic-thinking-stream'() {
-    const client = anthropic();
-    const params = { model, max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 1024 } };
-    const messages = [{ role: 'user', content: 'How many r are in strawberry? Think first.' }];
-    const first = client.messages.stream({ ...params, messages });
-    let thinking = ''; let signatures = 0;
-    first.on('thinking', delta => { thinking += delta; });
-    first.on('signature', () => { signatures++; });
-    const m1 = await first.finalMessage();
-    const blocks = m1.content.filter(b => b.type === 'thinking');
-    messages.push({ role: 'assistant', content: m1.content });
-    messages.push({ role: 'user', content: 'Thanks. Say it once more.' });
-    const second = client.messages.stream({ ...params, messages });
-    let text = '';
-    second.on('text', t => { text += t; });
-    const m2 = await second.finalMessage();
-    return {
-      thinking, signature_events: signatures,
-      thinking_blocks: blocks.map(b => ({ thinking: b.thinking, signature: b.signature })),
-      block_types1: m1.content.map(b => b.type), text1: m1.content.filter(b => b.type === 'text').map(b => b.text).join(''),
-      text, final_text: m2.content.filter(b => b.type === 'text').map(b => b.text).join(''), stop2: m2.stop_reason,
-      block_types2: m2.content.map(b => b.type),
-    };
-  },
+  'anthropic-thinking-stream': () => anthropicThinking(true),
+  'anthropic-thinking': () => anthropicThinking(false),
 
   // ---- count_tokens ----
   async 'anthropic-count-tokens'() {
@@ -255,6 +153,150 @@ const scenarios = {
     }
   },
 };
+
+async function openaiChatTools(streamed) {
+  const client = openai();
+  const tools = [weatherTool];
+  const messages = [{ role: 'user', content: question }];
+  // The stream helper accumulates tool-call deltas by index and rejects inconsistent ones.
+  const ask = async () => {
+    if (!streamed) return { completion: await client.chat.completions.create({ model, messages, tools }), text: null };
+    const s = client.chat.completions.stream({ model, messages, tools, stream_options: { include_usage: true } });
+    let text = '';
+    s.on('content', delta => { text += delta; });
+    return { completion: await s.finalChatCompletion(), text };
+  };
+  const { completion: first } = await ask();
+  const msg = first.choices[0].message;
+  const call = msg.tool_calls?.[0];
+  if (!call) throw new Error(`no tool call parsed: ${JSON.stringify(msg)}`);
+  // The assistant message goes back as the SDK parsed it (the documented pattern).
+  messages.push(msg);
+  messages.push({ role: 'tool', tool_call_id: call.id, content: toolResult });
+  const { completion: final, text } = await ask();
+  const finalText = final.choices[0].message.content;
+  return {
+    tool: { id: call.id, name: call.function.name, arguments: JSON.parse(call.function.arguments) },
+    tool_calls: msg.tool_calls.length, finish1: first.choices[0].finish_reason,
+    text: text ?? finalText, final_text: finalText, finish2: final.choices[0].finish_reason, usage: final.usage,
+  };
+}
+
+async function openaiResponsesTools(streamed) {
+  const client = openai();
+  const tools = [{ type: 'function', name: 'get_weather', description: 'Weather for a city', parameters: weatherSchema, strict: false }];
+  const input = [{ role: 'user', content: question }];
+  const ask = async () => {
+    if (!streamed) return { response: await client.responses.create({ model, input, tools }), text: null };
+    const s = client.responses.stream({ model, input, tools });
+    let text = '';
+    s.on('response.output_text.delta', ev => { text += ev.delta; });
+    return { response: await s.finalResponse(), text };
+  };
+  const { response: first } = await ask();
+  const calls = first.output.filter(o => o.type === 'function_call');
+  if (calls.length === 0) throw new Error(`no function_call parsed: ${JSON.stringify(first.output)}`);
+  // Stateless use: the output items go back as input, followed by the call's output.
+  input.push(...first.output);
+  input.push({ type: 'function_call_output', call_id: calls[0].call_id, output: toolResult });
+  const { response: final, text } = await ask();
+  return {
+    tool: { id: calls[0].call_id, name: calls[0].name, arguments: JSON.parse(calls[0].arguments) },
+    tool_calls: calls.length, status1: first.status, output_types1: first.output.map(o => o.type),
+    text: text ?? final.output_text, final_text: final.output_text, status2: final.status, usage: final.usage,
+  };
+}
+
+async function anthropicTools(streamed) {
+  const client = anthropic();
+  const tools = [{ name: 'get_weather', description: 'Weather for a city', input_schema: weatherSchema }];
+  const messages = [{ role: 'user', content: question }];
+  // MessageStream parses input_json_delta fragments into the tool_use block's input object.
+  const ask = async () => {
+    if (!streamed) return { message: await client.messages.create({ model, max_tokens: 1024, messages, tools }), text: null };
+    const s = client.messages.stream({ model, max_tokens: 1024, messages, tools });
+    let text = '';
+    s.on('text', t => { text += t; });
+    return { message: await s.finalMessage(), text };
+  };
+  const { message: first } = await ask();
+  const uses = first.content.filter(b => b.type === 'tool_use');
+  if (uses.length === 0) throw new Error(`no tool_use parsed: ${JSON.stringify(first.content)}`);
+  messages.push({ role: 'assistant', content: first.content });
+  messages.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: uses[0].id, content: toolResult }] });
+  const { message: final, text } = await ask();
+  const finalText = final.content.filter(b => b.type === 'text').map(b => b.text).join('');
+  return {
+    tool: { id: uses[0].id, name: uses[0].name, arguments: uses[0].input },
+    tool_calls: uses.length, stop1: first.stop_reason, block_types1: first.content.map(b => b.type),
+    text: text ?? finalText, final_text: finalText, stop2: final.stop_reason, usage: final.usage,
+  };
+}
+
+async function geminiTools(streamed) {
+  const ai = gemini();
+  // OpenAPI-style schema, as Gemini's own docs write it.
+  const config = { tools: [{ functionDeclarations: [{ name: 'get_weather', description: 'Weather for a city', parameters: { type: 'OBJECT', properties: { city: { type: 'STRING' } }, required: ['city'] } }] }] };
+  const contents = [{ role: 'user', parts: [{ text: question }] }];
+  // Parts, function calls, usage and finish reason of one model turn, streamed or not.
+  const ask = async () => {
+    const turn = { parts: [], calls: [], usage: null, finish: null };
+    const take = r => {
+      turn.parts.push(...(r.candidates?.[0]?.content?.parts ?? []));
+      turn.calls.push(...(r.functionCalls ?? []));
+      if (r.usageMetadata) turn.usage = r.usageMetadata;
+      if (r.candidates?.[0]?.finishReason) turn.finish = r.candidates[0].finishReason;
+    };
+    if (streamed) for await (const chunk of await ai.models.generateContentStream({ model, contents, config })) take(chunk);
+    else take(await ai.models.generateContent({ model, contents, config }));
+    return turn;
+  };
+  const first = await ask();
+  if (first.calls.length === 0) throw new Error(`no functionCall parsed: ${JSON.stringify(first.parts)}`);
+  const call = first.calls[0];
+  // The model turn goes back whole (thought signatures included), then the function's response.
+  contents.push({ role: 'model', parts: first.parts });
+  contents.push({ role: 'user', parts: [{ functionResponse: { id: call.id, name: call.name, response: { output: toolResult } } }] });
+  const final = await ask();
+  const text = final.parts.filter(p => p.text && !p.thought).map(p => p.text).join('');
+  return {
+    tool: { id: call.id ?? null, name: call.name, arguments: call.args },
+    tool_calls: first.calls.length, call_signed: first.parts.some(p => p.functionCall && p.thoughtSignature),
+    text, final_text: text, finish2: final.finish, usage: final.usage,
+  };
+}
+
+async function anthropicThinking(streamed) {
+  const client = anthropic();
+  const params = { model, max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 1024 } };
+  const messages = [{ role: 'user', content: 'How many r are in strawberry? Think first.' }];
+  const turn = { thinking: '', signatures: 0, text: '' };
+  const ask = async () => {
+    if (!streamed) return client.messages.create({ ...params, messages });
+    const s = client.messages.stream({ ...params, messages });
+    s.on('thinking', delta => { turn.thinking += delta; });
+    s.on('signature', () => { turn.signatures++; });
+    s.on('text', t => { turn.text += t; });
+    return s.finalMessage();
+  };
+  const m1 = await ask();
+  const blocks = m1.content.filter(b => b.type === 'thinking');
+  const streamedThinking = turn.thinking;
+  const signatureEvents = turn.signatures;
+  messages.push({ role: 'assistant', content: m1.content });
+  messages.push({ role: 'user', content: 'Thanks. Say it once more.' });
+  turn.text = '';
+  const m2 = await ask();
+  const finalText = m2.content.filter(b => b.type === 'text').map(b => b.text).join('');
+  return {
+    thinking: streamed ? streamedThinking : blocks.map(b => b.thinking).join(''),
+    signature_events: streamed ? signatureEvents : blocks.filter(b => b.signature).length,
+    thinking_blocks: blocks.map(b => ({ thinking: b.thinking, signature: b.signature })),
+    block_types1: m1.content.map(b => b.type), text1: m1.content.filter(b => b.type === 'text').map(b => b.text).join(''),
+    text: streamed ? turn.text : finalText, final_text: finalText, stop2: m2.stop_reason,
+    block_types2: m2.content.map(b => b.type),
+  };
+}
 
 const run = scenarios[scenario];
 if (!run) { console.error(`unknown scenario ${scenario}`); process.exit(2); }
