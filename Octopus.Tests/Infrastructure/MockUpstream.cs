@@ -235,6 +235,7 @@ public sealed class MockUpstream : IAsyncDisposable
             {
                 var last = Last(body, "messages");
                 var thinking = Str(body, "reasoning_effort") is { } effort && effort != "none"
+                    || body.TryGetProperty("reasoning", out var r) && Str(r, "effort") is { } e && e != "none"
                     || body.TryGetProperty("thinking", out var th) && Str(th, "type") == "enabled";
                 var result = Str(last, "role") == "tool" && last.TryGetProperty("content", out var c) ? ResultText(c) : null;
                 return new Ask(Length(body, "tools") > 0, thinking, Str(last, "role") == "user", result);
@@ -313,7 +314,8 @@ public sealed class MockUpstream : IAsyncDisposable
                     {
                         switch (Str(block, "type"))
                         {
-                            case "thinking" when Str(block, "signature") != Wire.AnthropicSignature:
+                            // A signature covers its block's text: either changed means the block is not Claude's.
+                            case "thinking" when Str(block, "signature") != Wire.AnthropicSignature || Str(block, "thinking") != Wire.ThinkingText:
                                 return $"messages.{i}.content.{j}: Invalid `signature` in `thinking` block";
                             case "redacted_thinking":
                                 return $"messages.{i}.content.{j}: Invalid `data` in `redacted_thinking` block";
@@ -330,6 +332,16 @@ public sealed class MockUpstream : IAsyncDisposable
                     }
                     previousCalls = Str(m, "role") == "assistant" ? calls : [];
                     i++;
+                }
+                // With thinking on, the assistant turn whose tool calls are being answered must open with its thinking.
+                var messages = Items(body, "messages").ToList();
+                var thinkingOn = body.TryGetProperty("thinking", out var th) && Str(th, "type") is "enabled" or "adaptive";
+                if (thinkingOn && messages.Count >= 2 && Items(messages[^1], "content").Any(b => Str(b, "type") == "tool_result"))
+                {
+                    var turn = messages[^2];
+                    var opening = Items(turn, "content").Select(b => Str(b, "type")).FirstOrDefault();
+                    if (opening is not ("thinking" or "redacted_thinking"))
+                        return $"messages.{messages.Count - 2}.content.0.type: Expected `thinking` or `redacted_thinking`, but found `{opening}`. When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable `thinking`.";
                 }
                 return null;
             }

@@ -104,6 +104,119 @@ const scenarios = {
   'anthropic-thinking-stream': () => anthropicThinking(true),
   'anthropic-thinking': () => anthropicThinking(false),
 
+  // ---- Reasoning and tools together (what coding agents do): reasoning must survive the tool loop ----
+  async 'openai-chat-reasoning-tools-stream'() {
+    const client = openai();
+    const tools = [weatherTool];
+    const messages = [{ role: 'user', content: question }];
+    // reasoning_content is not in OpenAI's types: read it from the raw chunks, as DeepSeek users do.
+    const ask = async () => {
+      const s = client.chat.completions.stream({ model, messages, tools, reasoning_effort: 'low', stream_options: { include_usage: true } });
+      const turn = { reasoning: '', text: '' };
+      s.on('chunk', chunk => { turn.reasoning += chunk.choices[0]?.delta?.reasoning_content ?? ''; });
+      s.on('content', delta => { turn.text += delta; });
+      turn.completion = await s.finalChatCompletion();
+      return turn;
+    };
+    const first = await ask();
+    const msg = first.completion.choices[0].message;
+    const call = msg.tool_calls?.[0];
+    if (!call) throw new Error(`no tool call parsed: ${JSON.stringify(msg)}`);
+    // DeepSeek's thinking mode wants the reasoning back beside the tool calls.
+    messages.push({ ...msg, reasoning_content: first.reasoning });
+    messages.push({ role: 'tool', tool_call_id: call.id, content: toolResult });
+    const final = await ask();
+    return {
+      thinking: first.reasoning, signature: null, thinking2: final.reasoning,
+      tool: { id: call.id, name: call.function.name, arguments: JSON.parse(call.function.arguments) }, tool_calls: msg.tool_calls.length,
+      text: final.text, final_text: final.completion.choices[0].message.content,
+    };
+  },
+  async 'openai-responses-reasoning-tools-stream'() {
+    const client = openai();
+    const tools = [{ type: 'function', name: 'get_weather', description: 'Weather for a city', parameters: weatherSchema, strict: false }];
+    // Codex's way: stateless, reasoning summaries, encrypted reasoning carried in the input.
+    const params = { model, tools, reasoning: { effort: 'low', summary: 'auto' }, include: ['reasoning.encrypted_content'], store: false };
+    const input = [{ role: 'user', content: question }];
+    const ask = async () => {
+      const s = client.responses.stream({ ...params, input });
+      const turn = { summary: '', text: '' };
+      s.on('response.reasoning_summary_text.delta', ev => { turn.summary += ev.delta; });
+      s.on('response.output_text.delta', ev => { turn.text += ev.delta; });
+      turn.response = await s.finalResponse();
+      return turn;
+    };
+    const first = await ask();
+    const calls = first.response.output.filter(o => o.type === 'function_call');
+    if (calls.length === 0) throw new Error(`no function_call parsed: ${JSON.stringify(first.response.output)}`);
+    const reasoning = first.response.output.filter(o => o.type === 'reasoning');
+    input.push(...first.response.output);
+    input.push({ type: 'function_call_output', call_id: calls[0].call_id, output: toolResult });
+    const final = await ask();
+    return {
+      thinking: first.summary, summary_items: reasoning.map(r => r.summary.map(x => x.text).join('')),
+      signature: reasoning.map(r => r.encrypted_content ?? '').join('|'), thinking2: final.summary,
+      tool: { id: calls[0].call_id, name: calls[0].name, arguments: JSON.parse(calls[0].arguments) }, tool_calls: calls.length,
+      output_types1: first.response.output.map(o => o.type), text: final.text, final_text: final.response.output_text,
+    };
+  },
+  async 'anthropic-thinking-tools-stream'() {
+    const client = anthropic();
+    const tools = [{ name: 'get_weather', description: 'Weather for a city', input_schema: weatherSchema }];
+    const params = { model, max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 1024 }, tools };
+    const messages = [{ role: 'user', content: question }];
+    const ask = async () => {
+      const s = client.messages.stream({ ...params, messages });
+      const turn = { thinking: '', text: '' };
+      s.on('thinking', delta => { turn.thinking += delta; });
+      s.on('text', t => { turn.text += t; });
+      turn.message = await s.finalMessage();
+      return turn;
+    };
+    const first = await ask();
+    const uses = first.message.content.filter(b => b.type === 'tool_use');
+    if (uses.length === 0) throw new Error(`no tool_use parsed: ${JSON.stringify(first.message.content)}`);
+    // Claude Code's way: the whole assistant turn (thinking blocks with signatures included) goes back.
+    messages.push({ role: 'assistant', content: first.message.content });
+    messages.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: uses[0].id, content: toolResult }] });
+    const final = await ask();
+    return {
+      thinking: first.thinking, signature: first.message.content.filter(b => b.type === 'thinking').map(b => b.signature).join('|'),
+      thinking2: final.thinking, block_types1: first.message.content.map(b => b.type),
+      tool: { id: uses[0].id, name: uses[0].name, arguments: uses[0].input }, tool_calls: uses.length,
+      text: final.text, final_text: final.message.content.filter(b => b.type === 'text').map(b => b.text).join(''),
+    };
+  },
+  async 'gemini-thinking-tools-stream'() {
+    const ai = gemini();
+    const config = {
+      thinkingConfig: { thinkingBudget: 1024, includeThoughts: true },
+      tools: [{ functionDeclarations: [{ name: 'get_weather', description: 'Weather for a city', parametersJsonSchema: weatherSchema }] }],
+    };
+    const contents = [{ role: 'user', parts: [{ text: question }] }];
+    const ask = async () => {
+      const turn = { parts: [], calls: [] };
+      for await (const chunk of await ai.models.generateContentStream({ model, contents, config })) {
+        turn.parts.push(...(chunk.candidates?.[0]?.content?.parts ?? []));
+        turn.calls.push(...(chunk.functionCalls ?? []));
+      }
+      turn.thinking = turn.parts.filter(p => p.thought && p.text).map(p => p.text).join('');
+      turn.text = turn.parts.filter(p => p.text && !p.thought).map(p => p.text).join('');
+      return turn;
+    };
+    const first = await ask();
+    if (first.calls.length === 0) throw new Error(`no functionCall parsed: ${JSON.stringify(first.parts)}`);
+    const call = first.calls[0];
+    contents.push({ role: 'model', parts: first.parts });
+    contents.push({ role: 'user', parts: [{ functionResponse: { id: call.id, name: call.name, response: { output: toolResult } } }] });
+    const final = await ask();
+    return {
+      thinking: first.thinking, signature: first.parts.filter(p => p.thoughtSignature).map(p => p.thoughtSignature).join('|'),
+      thinking2: final.thinking, tool: { id: call.id ?? null, name: call.name, arguments: call.args }, tool_calls: first.calls.length,
+      text: final.text, final_text: final.text,
+    };
+  },
+
   // ---- count_tokens ----
   async 'anthropic-count-tokens'() {
     const r = await anthropic().messages.countTokens({
