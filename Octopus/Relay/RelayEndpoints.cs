@@ -13,6 +13,7 @@ internal static class RelayEndpoints
         app.MapPost("/v1/chat/completions", (HttpContext http) => relay.HandleAsync(http, ApiProtocol.OpenAIChat));
         app.MapPost("/v1/responses", (HttpContext http) => relay.HandleAsync(http, ApiProtocol.OpenAIResponses));
         app.MapPost("/v1/messages", (HttpContext http) => relay.HandleAsync(http, ApiProtocol.Anthropic));
+        app.MapPost("/v1/messages/count_tokens", CountTokensEndpoint.HandleAsync);
 
         // Gemini puts the model and the action in the path: /v1beta/models/{model}:generateContent. The official SDK
         // uses /v1/models/... when given a custom base URL, so both prefixes are served.

@@ -509,6 +509,8 @@ internal sealed class RelayHandler(
                 if (endError is null) transcoder!.Complete(client);
                 else transcoder!.Fail(endError, client);
                 r.Usage = transcoder.Usage;
+                // A stream the transcoder ended with an in-band error (malformed or failed upstream) is not a success.
+                endError ??= transcoder.Error;
             }
             r.Error = endError;
             await client.FlushAsync(http.RequestAborted);

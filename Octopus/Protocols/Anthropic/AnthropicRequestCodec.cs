@@ -224,6 +224,13 @@ internal static class AnthropicRequestCodec
     {
         if (options.AddCacheBreakpoints && !req.HasCacheControl()) AddBreakpoints(req);
         var thinking = req.Reasoning is { Disabled: false } ? req.Reasoning : null;
+        if (thinking is not null && AnswersToolTurnWithoutThinking(req.Messages))
+        {
+            // Anthropic refuses thinking when the tool turn being answered does not start with its own signed
+            // thinking block (the client could not carry it: other protocols, or reasoning from another provider).
+            ConversionLog.Dropped("thinking (the tool call being answered has no Anthropic thinking block)");
+            thinking = null;
+        }
         var maxTokens = req.MaxTokens ?? DefaultMaxTokens(options.UpstreamModel);
         long budget = 0;
         if (thinking is not null && !thinking.Adaptive)
@@ -377,6 +384,29 @@ internal static class AnthropicRequestCodec
             w.WriteEndObject();
         }, 4096);
     }
+
+    /// <summary>
+    /// True when the request continues a tool loop (its last assistant turn calls tools) and that turn, as it will be
+    /// written, does not open with a thinking block Anthropic can verify.
+    /// </summary>
+    private static bool AnswersToolTurnWithoutThinking(List<Message> messages)
+    {
+        var last = messages.FindLastIndex(static m => m.Role == Role.Assistant);
+        if (last < 0 || last == messages.Count - 1) return false;
+        // Adjacent assistant messages are written as one turn.
+        var first = last;
+        while (first > 0 && messages[first - 1].Role == Role.Assistant) first--;
+        var parts = messages.Skip(first).Take(last - first + 1).SelectMany(static m => m.Parts).Where(KeepQuietly).ToList();
+        if (!parts.Exists(static p => p is ToolCallPart)) return false;
+        return parts[0] is not ThinkingPart;
+    }
+
+    private static bool KeepQuietly(Part p) => p switch
+    {
+        TextPart t => t.Text.Length > 0,
+        ThinkingPart th => th.Origin == ApiProtocol.Anthropic && !string.IsNullOrEmpty(th.Signature),
+        _ => true,
+    };
 
     private static List<string> HistoryToolNames(ChatRequest req)
     {

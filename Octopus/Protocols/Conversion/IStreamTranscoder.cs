@@ -20,6 +20,9 @@ internal interface IStreamTranscoder
     Usage Usage { get; }
     /// <summary>Canonical stop reason (<see cref="Canonical.StopReasons"/>), null until known.</summary>
     string? StopReason { get; }
+    /// <summary>The in-band error the client was sent (malformed upstream data, an upstream error event, or
+    /// <see cref="Fail"/>); null while the stream is healthy or after it completed normally.</summary>
+    string? Error { get; }
     /// <summary>True once the client stream is closed (completed, failed, or an upstream in-band error was relayed);
     /// the relay can stop reading upstream.</summary>
     bool IsClosed { get; }

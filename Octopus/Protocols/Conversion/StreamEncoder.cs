@@ -21,6 +21,8 @@ internal abstract class StreamEncoder(ApiProtocol upstream, string clientModel) 
     public Usage CurrentUsage => _usage;
     public string? StopReason { get; protected set; }
     public bool IsClosed { get; protected set; }
+    /// <summary>The message of the in-band error this stream ended with, if it did.</summary>
+    public string? ErrorMessage { get; private set; }
     public bool ContentSeen { get; set; }
     protected bool SawToolCall { get; set; }
 
@@ -97,6 +99,7 @@ internal abstract class StreamEncoder(ApiProtocol upstream, string clientModel) 
     {
         if (IsClosed) return;
         WriteFailure(status, message);
+        ErrorMessage = message;
         IsClosed = true;
     }
 
@@ -126,6 +129,7 @@ internal sealed class StreamTranscoder(IStreamDecoder decoder, StreamEncoder enc
     public Usage Usage => encoder.CurrentUsage;
     public string? StopReason => encoder.StopReason;
     public bool IsClosed => encoder.IsClosed;
+    public string? Error => encoder.ErrorMessage;
 
     public bool OnEvent(in Sse.SseEvent ev, IBufferWriter<byte> output)
     {

@@ -114,6 +114,19 @@ internal static class GeminiRequestCodec
             if (p.Prop("thought", out var thought) && thought.ValueKind == JsonValueKind.True)
             {
                 Signatures.Untag(rawSignature, ApiProtocol.Gemini, out var origin, out var sig, out var redacted);
+                // A thought run is streamed as several text parts and closed by the part that carries the signature
+                // (often empty): it is one block, and the signature covers the whole run's text.
+                if (parts.Count > 0 && parts[^1] is ThinkingPart { Signature: null, Redacted: false, Origin: ApiProtocol.Gemini } run)
+                {
+                    run.Text += text;
+                    if (rawSignature is not null)
+                    {
+                        run.Signature = sig;
+                        run.Origin = origin;
+                        run.Redacted = redacted;
+                    }
+                    return;
+                }
                 parts.Add(new ThinkingPart { Text = text, Signature = sig, Origin = origin, Redacted = redacted });
                 return;
             }
