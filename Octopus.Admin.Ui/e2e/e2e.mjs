@@ -75,13 +75,17 @@ function startGateway(port, dataDir) {
     cmd = process.execPath;
     cmdArgs = [join(import.meta.dirname, 'mock-gateway.mjs'), '--port', String(port)];
   } else {
-    const bin = process.env.OCTOPUS_BIN ?? [join(repo, 'artifacts', 'octopus'), join(repo, 'artifacts', 'linux-x64', 'octopus')].find(existsSync);
-    if (bin) {
-      cmd = bin;
-      cmdArgs = ['start', '--config', join(dataDir, 'config.json')];
-    } else {
+    // $OCTOPUS_BIN (the AOT binary), else the Release build (`dotnet build Octopus/Octopus.csproj -c Release`).
+    const dll = join(repo, 'Octopus', 'bin', 'Release', 'net10.0', 'octopus.dll');
+    const config = ['start', '--config', join(dataDir, 'config.json')];
+    if (process.env.OCTOPUS_BIN) {
+      cmd = process.env.OCTOPUS_BIN;
+      cmdArgs = config;
+    } else if (existsSync(dll)) {
       cmd = 'dotnet';
-      cmdArgs = ['run', '--project', join(repo, 'Octopus'), '--', 'start', '--config', join(dataDir, 'config.json')];
+      cmdArgs = [dll, ...config];
+    } else {
+      throw new Error(`no gateway: set OCTOPUS_BIN or run \`dotnet build Octopus/Octopus.csproj -c Release\` (${dll} is missing)`);
     }
   }
   const child = spawn(cmd, cmdArgs, { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });

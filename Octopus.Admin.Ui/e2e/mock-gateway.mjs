@@ -41,7 +41,7 @@ const state = {
     price_source_url: 'https://models.dev/api.json',
     model_sync_interval_hours: 12,
     cors_allow_origins: [],
-    proxy: null,
+    proxy: '',
   },
   logs: [],
   bodies: new Map(),
@@ -166,7 +166,8 @@ function summarize(logs) {
     s.cache_read_tokens += l.cache_read_tokens;
     s.cost += l.cost;
   }
-  return { ...s, success_rate: s.requests ? s.succeeded / s.requests : null, cache_hit_rate: s.input_tokens ? s.cache_read_tokens / s.input_tokens : null };
+  // Like the gateway: 0, not null, without traffic.
+  return { ...s, success_rate: s.requests ? s.succeeded / s.requests : 0, cache_hit_rate: s.input_tokens ? s.cache_read_tokens / s.input_tokens : 0 };
 }
 
 // ---------- relay
@@ -390,18 +391,23 @@ async function admin(req, res, url) {
     case 'logs': {
       if (method === 'GET' && !id) {
         const limit = Number(url.searchParams.get('limit') ?? 50);
-        const start = Number(url.searchParams.get('cursor') ?? 0);
         const q = url.searchParams;
+        const status = q.get('status');
+        if (status && !/^(ok|error|all|\d+)$/.test(status)) return fail(res, 400, 'validation_failed', 'status: must be ok, error or an HTTP status code');
         const all = state.logs.filter(
           (l) =>
             inRange(l, url) &&
             (!q.get('group') || l.group_name === q.get('group')) &&
             (!q.get('channel_id') || String(l.channel_id) === q.get('channel_id')) &&
             (!q.get('api_key_id') || String(l.api_key_id) === q.get('api_key_id')) &&
-            (!q.get('status') || (q.get('status') === 'success' ? l.status < 300 : l.status >= 300)),
+            (!status || status === 'all' || (status === 'ok' ? l.status < 400 : status === 'error' ? l.status >= 400 : l.status === Number(status))),
         );
-        const items = all.slice(start, start + limit).map(({ attempts, ...l }) => l);
-        return send(res, 200, { items, next_cursor: start + limit < all.length ? String(start + limit) : null });
+        // Like the gateway: the cursor is the last item's id (a number), null on the last page.
+        const cursor = q.get('cursor');
+        const start = cursor ? all.findIndex((l) => l.id === Number(cursor)) + 1 : 0;
+        const page = all.slice(start, start + limit);
+        const items = page.map(({ attempts, ...l }) => l);
+        return send(res, 200, { items, next_cursor: start + limit < all.length ? page.at(-1).id : null });
       }
       const l = state.logs.find((x) => x.id === num);
       if (!l) return fail(res, 404, 'not_found', 'no such log');
@@ -430,13 +436,16 @@ async function admin(req, res, url) {
         return send(res, 200, { points: [...buckets.values()].sort((a, b) => a.t.localeCompare(b.t)) });
       }
       if (id === 'top') {
-        const by = url.searchParams.get('by');
-        const field = { channel: ['channel_id', 'channel_name'], model: ['requested_model', 'requested_model'], api_key: ['api_key_id', 'api_key_name'], group: ['group_name', 'group_name'] }[by];
+        const by = url.searchParams.get('by') || 'model';
+        const limit = Number(url.searchParams.get('limit') ?? 10);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 100) return fail(res, 400, 'validation_failed', 'limit: must be an integer from 1 to 100');
+        // Like the gateway: channel and key ids ("0" for none), the upstream model, the group name ("" for none).
+        const field = { channel: ['channel_id', 'channel_name'], model: ['upstream_model', 'upstream_model'], api_key: ['api_key_id', 'api_key_name'], group: ['group_name', 'group_name'] }[by];
+        if (!field) return fail(res, 400, 'validation_failed', 'by: must be channel, model, api_key or group');
         const rows = new Map();
         for (const l of logs) {
-          const k = String(l[field[0]] ?? '');
-          if (!k) continue;
-          const r = rows.get(k) ?? { key: k, name: l[field[1]] ?? k, requests: 0, failed: 0, input_tokens: 0, output_tokens: 0, cost: 0, cache_hit_rate: null };
+          const k = String(l[field[0]] ?? (by === 'channel' || by === 'api_key' ? '0' : ''));
+          const r = rows.get(k) ?? { key: k, name: l[field[1]] ?? k, requests: 0, failed: 0, input_tokens: 0, output_tokens: 0, cost: 0, cache_hit_rate: 0 };
           r.requests++;
           if (l.status >= 300) r.failed++;
           r.input_tokens += l.input_tokens;
@@ -444,7 +453,7 @@ async function admin(req, res, url) {
           r.cost += l.cost;
           rows.set(k, r);
         }
-        return send(res, 200, [...rows.values()].sort((a, b) => b.requests - a.requests).slice(0, Number(url.searchParams.get('limit') ?? 5)));
+        return send(res, 200, [...rows.values()].sort((a, b) => b.requests - a.requests).slice(0, limit));
       }
       break;
     }
