@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Channel } from './api/types';
-import { allModels, channelState, channelToForm, formToInput, keySummary, successRate } from './channelForm';
+import { allModels, channelState, channelToForm, formToInput, keySummary } from './channelForm';
 
 const channel: Channel = {
   id: 4,
@@ -101,14 +101,6 @@ describe('channel state', () => {
     expect(channelState({ ...channel, keys: [channel.keys[1]] })).toBe('down');
     expect(channelState({ ...channel, enabled: false })).toBe('off');
     expect(channelState({ ...channel, keys: [channel.keys[0]] })).toBe('ok');
-    expect(channelState({ ...channel, keys: [channel.keys[0]] }, 0.5)).toBe('degraded');
-    expect(channelState({ ...channel, keys: [channel.keys[0]] }, 0.95)).toBe('ok');
-  });
-
-  it('derives the success rate from a stats/top row', () => {
-    expect(successRate(undefined)).toBeNull();
-    expect(successRate({ requests: 0, failed: 0 })).toBeNull();
-    expect(successRate({ requests: 4, failed: 1 })).toBe(0.75);
   });
 
   it('lists manual models first, then synced ones without duplicates', () => {

@@ -1,5 +1,5 @@
 // The channel editor's state and its mapping to the API body (kept out of the component so it is unit-tested).
-import type { Channel, ChannelInput, ChannelKey, ChannelKeyEdit, ChannelType, ProbePolicy, TopRow } from './api/types';
+import type { Channel, ChannelInput, ChannelKey, ChannelKeyEdit, ChannelType, ProbePolicy } from './api/types';
 import { headersToText, parseHeaders, parseJsonObject, parseLines } from './format';
 
 export const TYPE_LABELS: Record<ChannelType, string> = {
@@ -143,17 +143,12 @@ export function keySummary(keys: ChannelKey[]): { total: number; active: number;
   return { total: keys.length, active, setAside, disabled };
 }
 
-/** Success rate of a channel's recent traffic (a stats/top?by=channel row), or null without traffic. */
-export function successRate(row: Pick<TopRow, 'requests' | 'failed'> | undefined): number | null {
-  return row && row.requests > 0 ? (row.requests - row.failed) / row.requests : null;
-}
-
-/** Channel state for its badge: off, down (no usable key), degraded (keys set aside or < 90 % success), or ok. */
-export function channelState(c: Channel, recentSuccessRate: number | null = null): 'off' | 'down' | 'degraded' | 'ok' {
+/** Channel state for its badge: off, down (no usable key), degraded (some keys set aside), or ok. */
+export function channelState(c: Channel): 'off' | 'down' | 'degraded' | 'ok' {
   if (!c.enabled) return 'off';
   const k = keySummary(c.keys);
   if (k.active === 0) return 'down';
-  if (k.setAside > 0 || (recentSuccessRate != null && recentSuccessRate < 0.9)) return 'degraded';
+  if (k.setAside > 0) return 'degraded';
   return 'ok';
 }
 
