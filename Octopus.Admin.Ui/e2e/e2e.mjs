@@ -165,8 +165,15 @@ async function main() {
     page.on('console', (m) => m.type() === 'error' && consoleErrors.push(`${page.url()}: ${m.text()}`));
     page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
     const tid = (id) => page.getByTestId(id);
+    /** Waits (bounded) until no finite animation runs, so a drawer is not caught half open. */
+    const settle = () =>
+      page
+        .waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running' || a.effect?.getComputedTiming().iterations === Infinity), null, { timeout: 3000 })
+        .catch(() => {});
     const shot = async (name) => {
-      if (takeShots) await page.screenshot({ path: join(shotsDir, `${name}.png`) });
+      if (!takeShots) return;
+      await settle();
+      await page.screenshot({ path: join(shotsDir, `${name}.png`) });
     };
     const setTheme = (mode) => page.evaluate((t) => localStorage.setItem('octopus.theme', t), mode);
     /** The Admin API with the panel's own token, for checks the page does not show. */
@@ -252,6 +259,13 @@ async function main() {
     await expectOk('reset a price', () => tid('confirm-ok').click());
     const restored = (await adminGet('/prices')).find((p) => p.model === 'gpt-4o');
     check('price override reset to the synced price', restored?.source === 'synced' && restored.output === 10);
+    await tid('price-new').click();
+    await tid('price-model').fill('openrouter/e2e-model');
+    await tid('price-input').fill('1');
+    await tid('price-output').fill('2');
+    await expectOk('add a price for a model with a slash', () => tid('price-save').click());
+    const slashed = (await adminGet('/prices')).find((p) => p.model.includes('e2e-model'));
+    check('price for a model name with a slash', slashed?.model === 'openrouter/e2e-model' && slashed.source === 'user', slashed?.model);
 
     // ---- channel on the mock upstream: create, test, sync its models
     await tid('nav-channels').click();

@@ -147,7 +147,7 @@ const zh: Messages = {
   'channels.defaultModel': '默认测试模型',
   'channels.testOk': '{name}：正常，耗时 {ms}',
   'channels.testFailed': '{name}：{error}',
-  'channels.requests24h': '24 小时服务',
+  'channels.requests24h': '24 小时请求',
   'channels.cost24h': '24 小时费用',
   'channels.state.ok': '健康',
   'channels.state.degraded': '部分异常',
