@@ -194,24 +194,49 @@ async function relay(req, res) {
       const up = await fetch(base + '/chat/completions', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + k.secret },
-        body: JSON.stringify({ ...body, model: m.model, stream: false }),
+        body: JSON.stringify({ ...body, model: m.model }),
       });
       const text = await up.text();
       attempts.push({ channel_id: channel.id, channel_name: channel.name, base_url: base, model: m.model, key_id: k.id, status: up.status, error: up.ok ? null : text.slice(0, 200), duration_ms: Date.now() - t0 });
       if (!up.ok) continue;
-      const json = JSON.parse(text);
+      // A stream is relayed whole (a stand-in needs no incremental relay); usage comes from its last data event.
+      const usage = body.stream
+        ? text.split('\n').filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6)).usage).filter(Boolean).at(-1)
+        : JSON.parse(text).usage;
       record({
         key, group, channel, model: body.model, upstreamModel: m.model, status: 200, latency: Date.now() - started, ttft: Date.now() - started,
-        input: json.usage?.prompt_tokens ?? 0, output: json.usage?.completion_tokens ?? 0, attempts,
+        input: usage?.prompt_tokens ?? 0, output: usage?.completion_tokens ?? 0, cacheRead: usage?.prompt_tokens_details?.cached_tokens ?? 0, stream: !!body.stream, attempts,
         body: state.settings.body_capture === 'all' ? { request: JSON.stringify(body), response: text } : null,
       });
-      return send(res, 200, json);
+      if (body.stream) {
+        res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+        return res.end(text);
+      }
+      return send(res, 200, JSON.parse(text));
     } catch (e) {
       attempts.push({ channel_id: channel.id, channel_name: channel.name, base_url: base, model: m.model, key_id: k.id, status: 0, error: String(e), duration_ms: Date.now() - t0 });
     }
   }
   record({ key, group, model: body.model, status: 502, error: 'all members failed', latency: Date.now() - started, attempts, body: { request: JSON.stringify(body), response: null } });
   return send(res, 502, { error: { message: 'all upstreams failed', type: 'api_error', code: 'upstream_error' } });
+}
+
+/** GET {base}/models (OpenAI list shape) on a loopback upstream; other hosts get a canned list (no traffic leaves the machine). */
+async function upstreamModels(base, key) {
+  let host = '';
+  try {
+    host = new URL(base).hostname;
+  } catch {
+    return { error: 'base_url: must be an absolute http or https URL' };
+  }
+  if (host !== '127.0.0.1' && host !== 'localhost') return { models: ['gpt-4o-mini', 'gpt-4o', 'o3-mini', 'text-embedding-3-small'] };
+  try {
+    const r = await fetch(base.replace(/\/$/, '') + '/models', { headers: { Authorization: 'Bearer ' + key }, signal: AbortSignal.timeout(10000) });
+    if (!r.ok) return { error: `upstream answered ${r.status}` };
+    return { models: ((await r.json()).data ?? []).map((m) => m.id) };
+  } catch (e) {
+    return { error: String(e.message ?? e) };
+  }
 }
 
 // ---------- admin API
@@ -248,7 +273,11 @@ async function admin(req, res, url) {
   switch (resource) {
     case 'channels': {
       if (method === 'GET' && !id) return send(res, 200, state.channels.map(publicChannel));
-      if (method === 'POST' && id === 'fetch-models') return send(res, 200, { models: ['gpt-4o-mini', 'gpt-4o', 'o3-mini', 'text-embedding-3-small'] });
+      if (method === 'POST' && id === 'fetch-models') {
+        const b = await readBody(req);
+        const r = await upstreamModels(b.base_url, b.key);
+        return r.error ? fail(res, 502, 'upstream_failed', r.error) : send(res, 200, { models: r.models });
+      }
       if (method === 'POST' && !id) {
         const b = await readBody(req);
         if (state.channels.some((c) => c.name === b.name)) return fail(res, 409, 'duplicate_name', 'a channel with that name exists');
@@ -279,9 +308,13 @@ async function admin(req, res, url) {
         }
       }
       if (method === 'POST' && sub === 'sync-models') {
+        const r = await upstreamModels(c.base_urls[0], c.keys.find((k) => k.enabled)?.secret ?? '');
+        if (r.error) return fail(res, 502, 'upstream_failed', r.error);
+        const filter = c.model_filter ? new RegExp(c.model_filter) : null;
         const before = new Set(c.synced_models);
-        c.synced_models = ['gpt-4o-mini', 'gpt-4o', 'o3-mini'];
-        return send(res, 200, { models: c.synced_models, added: c.synced_models.filter((m) => !before.has(m)), removed: [] });
+        c.synced_models = r.models.filter((m) => !filter || filter.test(m));
+        const now = new Set(c.synced_models);
+        return send(res, 200, { models: c.synced_models, added: c.synced_models.filter((m) => !before.has(m)), removed: [...before].filter((m) => !now.has(m)) });
       }
       if (sub === 'keys') {
         const k = c.keys.find((x) => x.id === Number(subId));
@@ -360,8 +393,33 @@ async function admin(req, res, url) {
         const used = new Set(state.logs.map((l) => l.upstream_model).filter(Boolean));
         return send(res, 200, [...used].filter((m) => !state.prices.some((p) => p.model === m)));
       }
-      if (method === 'POST' && id === 'sync') return send(res, 200, { updated: state.prices.length });
-      const model = decodeURIComponent(id ?? '');
+      if (method === 'POST' && id === 'sync') {
+        // Like the gateway: read price_source_url (models.dev shape); on failure keep the stored prices.
+        let doc;
+        try {
+          const r = await fetch(state.settings.price_source_url, { signal: AbortSignal.timeout(10000) });
+          if (!r.ok) throw new Error(`price source answered ${r.status}`);
+          doc = await r.json();
+        } catch (e) {
+          return send(res, 502, { updated: 0, error: { code: 'price_sync_failed', message: String(e.message ?? e) } });
+        }
+        let updated = 0;
+        for (const provider of Object.values(doc ?? {})) {
+          for (const [key, m] of Object.entries(provider?.models ?? {})) {
+            if (!m?.cost) continue;
+            const values = { input: m.cost.input ?? 0, output: m.cost.output ?? 0, cache_read: m.cost.cache_read ?? 0, cache_write: m.cost.cache_write ?? 0 };
+            const model = m.id ?? key;
+            const p = state.prices.find((x) => x.model === model);
+            if (!p) state.prices.push({ model, ...values, source: 'synced', synced: null, updated_at: iso() });
+            else if (p.source === 'user') p.synced = values;
+            else Object.assign(p, values, { updated_at: iso() });
+            updated++;
+          }
+        }
+        return send(res, 200, { updated });
+      }
+      // Like the gateway's {**model} route: the rest of the path, "/" kept, an encoded %2F kept as it is.
+      const model = seg.slice(1).join('/').split(/%2F/i).map(decodeURIComponent).join('%2F');
       if (method === 'PUT') {
         const b = await readBody(req);
         let p = state.prices.find((x) => x.model === model);
@@ -414,9 +472,11 @@ async function admin(req, res, url) {
       return send(res, 200, { ...l, body: state.bodies.get(l.id) ?? null });
     }
     case 'stats': {
-      const logs = state.logs.filter((l) => inRange(l, url));
+      // Like the gateway: stats count requests that reached a group (an unknown model is only a log line).
+      const routed = state.logs.filter((l) => l.group_name);
+      const logs = routed.filter((l) => inRange(l, url));
       if (id === 'total') {
-        const s = summarize(state.logs);
+        const s = summarize(routed);
         return send(res, 200, { requests: s.requests, succeeded: s.succeeded, failed: s.failed, input_tokens: s.input_tokens, output_tokens: s.output_tokens, cost: s.cost });
       }
       if (id === 'summary') return send(res, 200, summarize(logs));
