@@ -1,10 +1,10 @@
 // End-to-end run of the admin panel in headless Chromium against the real gateway and a mock upstream:
 // sign in and change the default password, save settings (proxy set and cleared, a local price source, body
 // capture), sync prices and override one, create a channel on the mock upstream (test it, sync its models), a group
-// and an API key, send relay requests with that key (JSON, SSE, and one for an unknown model), find them on the
-// Logs page (filters, detail with attempts and bodies) and in the Dashboard totals, then load every page at desktop
-// and 375 px in light and dark theme with no console errors and no sideways scrolling, saving screenshots to
-// docs/screenshots/.
+// and an API key, send relay requests with that key (JSON, SSE, an upstream failure and an unknown model), find them
+// on the Logs page (filters, detail with attempts and bodies) and in the Dashboard totals, export and re-import a
+// backup, then load every page at desktop and 375 px in light and dark theme with no console errors and no sideways
+// scrolling, saving screenshots to docs/screenshots/.
 //
 //   node e2e/e2e.mjs                  real gateway: $OCTOPUS_BIN (the AOT binary), else the Release build run with
 //                                     `dotnet Octopus/bin/Release/net10.0/octopus.dll`
@@ -14,7 +14,7 @@
 // bounded, and the whole run stops itself after RUN_TIMEOUT_MS.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -405,6 +405,25 @@ async function main() {
     const requests24h = tid('channel-card').filter({ hasText: 'mock-openai' }).getByTestId('channel-requests');
     const served = await until('the channel card to count its requests', async () => ((await requests24h.textContent())?.trim() === '2' ? '2' : null), { timeoutMs: 5000 }).catch(() => requests24h.textContent());
     check('channel card shows its 24 h requests', served === '2', `requests ${served}`);
+
+    // ---- backup: export with keys, import the same file back (replaces the configuration, keeping ids)
+    await tid('nav-settings').click();
+    await tid('backup-include-keys').check();
+    const [download] = await Promise.all([page.waitForEvent('download'), tid('backup-export').click()]);
+    const backupPath = join(dataDir, 'backup.json');
+    await download.saveAs(backupPath);
+    const backup = JSON.parse(readFileSync(backupPath, 'utf8'));
+    check(
+      'backup export holds the configuration with key secrets',
+      /\.json$/.test(download.suggestedFilename()) && backup.includes_keys === true && backup.channels[0]?.keys[0]?.key === UPSTREAM_KEY &&
+        backup.groups.length === 1 && backup.api_keys.map((k) => k.name).join() === 'e2e',
+      download.suggestedFilename(),
+    );
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), tid('backup-import').click()]);
+    await chooser.setFiles(backupPath);
+    await expectOk('import the backup', () => tid('confirm-ok').click());
+    const afterImport = await adminGet('/channels');
+    check('backup import restores the same configuration', afterImport.length === 1 && afterImport[0].id === channel.id && afterImport[0].keys.length === 1 && (await adminGet('/settings')).log_retention_days === 14);
 
     // ---- every page, desktop and phone, light and dark
     const pages = [

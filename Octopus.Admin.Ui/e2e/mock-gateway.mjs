@@ -281,7 +281,7 @@ async function admin(req, res, url) {
       if (method === 'POST' && !id) {
         const b = await readBody(req);
         if (state.channels.some((c) => c.name === b.name)) return fail(res, 409, 'duplicate_name', 'a channel with that name exists');
-        const c = { id: nextId(), synced_models: [], created_at: iso(), keys: [], health: null };
+        const c = { id: nextId(), synced_models: [], created_at: iso(), keys: [] };
         applyChannel(c, b, true);
         state.channels.push(c);
         return send(res, 201, publicChannel(c));
@@ -519,13 +519,19 @@ async function admin(req, res, url) {
     }
     case 'backup': {
       if (method === 'GET') {
-        const data = JSON.stringify({ version: 1, channels: state.channels.map(publicChannel), groups: state.groups, prices: state.prices, settings: state.settings }, null, 2);
+        // The gateway's document: key secrets only with include_keys=true, API keys as hashes, price overrides only.
+        const includeKeys = url.searchParams.get('include_keys') === 'true';
+        const channels = state.channels.map((c) => ({ ...publicChannel(c), keys: c.keys.map(({ secret, ...k }) => ({ ...k, key: includeKeys ? secret : null })) }));
+        const apiKeys = state.keys.map(({ hash, ...k }) => ({ ...k, key_hash: hash }));
+        const prices = state.prices.filter((p) => p.source === 'user').map(({ model, input, output, cache_read, cache_write }) => ({ model, input, output, cache_read, cache_write }));
+        const data = JSON.stringify({ version: 1, exported_at: iso(), includes_keys: includeKeys, channels, groups: state.groups.map(withChannelNames), api_keys: apiKeys, prices, settings: state.settings }, null, 2);
         res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Disposition': `attachment; filename="octopus-backup-${iso().slice(0, 10)}.json"` });
         return res.end(data);
       }
       if (method === 'POST') {
-        await readBody(req);
-        return send(res, 200, { imported: true });
+        // Counts only: the stand-in keeps its state (the gateway replaces the configuration in one transaction).
+        const b = await readBody(req);
+        return send(res, 200, { channels: b.channels?.length ?? 0, groups: b.groups?.length ?? 0, api_keys: b.api_keys?.length ?? 0, prices: b.prices?.length ?? 0, settings: Object.keys(b.settings ?? {}).length });
       }
       break;
     }
@@ -553,15 +559,13 @@ function serveStatic(req, res, url) {
 
 function seedDemo() {
   const mk = (name, type, base, models, extra = {}) => {
-    const c = { id: nextId(), synced_models: [], created_at: iso(), keys: [], health: null };
+    const c = { id: nextId(), synced_models: [], created_at: iso(), keys: [] };
     applyChannel(c, { name, type, enabled: true, base_urls: [base], keys: ['sk-demo-' + randomBytes(8).toString('hex'), 'sk-demo-' + randomBytes(8).toString('hex')], models, auto_sync: false, model_filter: null, headers: {}, proxy: null, param_override: null, probe_policy: 'passive', add_cache_breakpoints: false, ...extra }, true);
     state.channels.push(c);
     return c;
   };
   const a = mk('openai-main', 'openai', 'https://api.openai.com/v1', ['gpt-4o', 'gpt-4o-mini']);
-  a.health = { success_rate: 0.993, latency_ms: 820, last_error: null };
   const b = mk('anthropic', 'anthropic', 'https://api.anthropic.com/v1', ['claude-sonnet-4-5'], { add_cache_breakpoints: true });
-  b.health = { success_rate: 0.97, latency_ms: 1430, last_error: '529 overloaded_error' };
   b.keys[1].status = 'set_aside';
   b.keys[1].status_reason = '401 invalid x-api-key';
   const c = mk('backup-relay', 'openai', 'https://relay.example.com/v1', ['gpt-4o-mini']);
