@@ -41,7 +41,7 @@ const state = {
     price_source_url: 'https://models.dev/api.json',
     model_sync_interval_hours: 12,
     cors_allow_origins: [],
-    proxy: null,
+    proxy: '',
   },
   logs: [],
   bodies: new Map(),
@@ -166,7 +166,8 @@ function summarize(logs) {
     s.cache_read_tokens += l.cache_read_tokens;
     s.cost += l.cost;
   }
-  return { ...s, success_rate: s.requests ? s.succeeded / s.requests : null, cache_hit_rate: s.input_tokens ? s.cache_read_tokens / s.input_tokens : null };
+  // Like the gateway: 0, not null, without traffic.
+  return { ...s, success_rate: s.requests ? s.succeeded / s.requests : 0, cache_hit_rate: s.input_tokens ? s.cache_read_tokens / s.input_tokens : 0 };
 }
 
 // ---------- relay
@@ -193,24 +194,49 @@ async function relay(req, res) {
       const up = await fetch(base + '/chat/completions', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + k.secret },
-        body: JSON.stringify({ ...body, model: m.model, stream: false }),
+        body: JSON.stringify({ ...body, model: m.model }),
       });
       const text = await up.text();
       attempts.push({ channel_id: channel.id, channel_name: channel.name, base_url: base, model: m.model, key_id: k.id, status: up.status, error: up.ok ? null : text.slice(0, 200), duration_ms: Date.now() - t0 });
       if (!up.ok) continue;
-      const json = JSON.parse(text);
+      // A stream is relayed whole (a stand-in needs no incremental relay); usage comes from its last data event.
+      const usage = body.stream
+        ? text.split('\n').filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6)).usage).filter(Boolean).at(-1)
+        : JSON.parse(text).usage;
       record({
         key, group, channel, model: body.model, upstreamModel: m.model, status: 200, latency: Date.now() - started, ttft: Date.now() - started,
-        input: json.usage?.prompt_tokens ?? 0, output: json.usage?.completion_tokens ?? 0, attempts,
+        input: usage?.prompt_tokens ?? 0, output: usage?.completion_tokens ?? 0, cacheRead: usage?.prompt_tokens_details?.cached_tokens ?? 0, stream: !!body.stream, attempts,
         body: state.settings.body_capture === 'all' ? { request: JSON.stringify(body), response: text } : null,
       });
-      return send(res, 200, json);
+      if (body.stream) {
+        res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+        return res.end(text);
+      }
+      return send(res, 200, JSON.parse(text));
     } catch (e) {
       attempts.push({ channel_id: channel.id, channel_name: channel.name, base_url: base, model: m.model, key_id: k.id, status: 0, error: String(e), duration_ms: Date.now() - t0 });
     }
   }
   record({ key, group, model: body.model, status: 502, error: 'all members failed', latency: Date.now() - started, attempts, body: { request: JSON.stringify(body), response: null } });
   return send(res, 502, { error: { message: 'all upstreams failed', type: 'api_error', code: 'upstream_error' } });
+}
+
+/** GET {base}/models (OpenAI list shape) on a loopback upstream; other hosts get a canned list (no traffic leaves the machine). */
+async function upstreamModels(base, key) {
+  let host = '';
+  try {
+    host = new URL(base).hostname;
+  } catch {
+    return { error: 'base_url: must be an absolute http or https URL' };
+  }
+  if (host !== '127.0.0.1' && host !== 'localhost') return { models: ['gpt-4o-mini', 'gpt-4o', 'o3-mini', 'text-embedding-3-small'] };
+  try {
+    const r = await fetch(base.replace(/\/$/, '') + '/models', { headers: { Authorization: 'Bearer ' + key }, signal: AbortSignal.timeout(10000) });
+    if (!r.ok) return { error: `upstream answered ${r.status}` };
+    return { models: ((await r.json()).data ?? []).map((m) => m.id) };
+  } catch (e) {
+    return { error: String(e.message ?? e) };
+  }
 }
 
 // ---------- admin API
@@ -247,11 +273,15 @@ async function admin(req, res, url) {
   switch (resource) {
     case 'channels': {
       if (method === 'GET' && !id) return send(res, 200, state.channels.map(publicChannel));
-      if (method === 'POST' && id === 'fetch-models') return send(res, 200, { models: ['gpt-4o-mini', 'gpt-4o', 'o3-mini', 'text-embedding-3-small'] });
+      if (method === 'POST' && id === 'fetch-models') {
+        const b = await readBody(req);
+        const r = await upstreamModels(b.base_url, b.key);
+        return r.error ? fail(res, 502, 'upstream_failed', r.error) : send(res, 200, { models: r.models });
+      }
       if (method === 'POST' && !id) {
         const b = await readBody(req);
         if (state.channels.some((c) => c.name === b.name)) return fail(res, 409, 'duplicate_name', 'a channel with that name exists');
-        const c = { id: nextId(), synced_models: [], created_at: iso(), keys: [], health: null };
+        const c = { id: nextId(), synced_models: [], created_at: iso(), keys: [] };
         applyChannel(c, b, true);
         state.channels.push(c);
         return send(res, 201, publicChannel(c));
@@ -278,9 +308,13 @@ async function admin(req, res, url) {
         }
       }
       if (method === 'POST' && sub === 'sync-models') {
+        const r = await upstreamModels(c.base_urls[0], c.keys.find((k) => k.enabled)?.secret ?? '');
+        if (r.error) return fail(res, 502, 'upstream_failed', r.error);
+        const filter = c.model_filter ? new RegExp(c.model_filter) : null;
         const before = new Set(c.synced_models);
-        c.synced_models = ['gpt-4o-mini', 'gpt-4o', 'o3-mini'];
-        return send(res, 200, { models: c.synced_models, added: c.synced_models.filter((m) => !before.has(m)), removed: [] });
+        c.synced_models = r.models.filter((m) => !filter || filter.test(m));
+        const now = new Set(c.synced_models);
+        return send(res, 200, { models: c.synced_models, added: c.synced_models.filter((m) => !before.has(m)), removed: [...before].filter((m) => !now.has(m)) });
       }
       if (sub === 'keys') {
         const k = c.keys.find((x) => x.id === Number(subId));
@@ -359,8 +393,33 @@ async function admin(req, res, url) {
         const used = new Set(state.logs.map((l) => l.upstream_model).filter(Boolean));
         return send(res, 200, [...used].filter((m) => !state.prices.some((p) => p.model === m)));
       }
-      if (method === 'POST' && id === 'sync') return send(res, 200, { updated: state.prices.length });
-      const model = decodeURIComponent(id ?? '');
+      if (method === 'POST' && id === 'sync') {
+        // Like the gateway: read price_source_url (models.dev shape); on failure keep the stored prices.
+        let doc;
+        try {
+          const r = await fetch(state.settings.price_source_url, { signal: AbortSignal.timeout(10000) });
+          if (!r.ok) throw new Error(`price source answered ${r.status}`);
+          doc = await r.json();
+        } catch (e) {
+          return send(res, 502, { updated: 0, error: { code: 'price_sync_failed', message: String(e.message ?? e) } });
+        }
+        let updated = 0;
+        for (const provider of Object.values(doc ?? {})) {
+          for (const [key, m] of Object.entries(provider?.models ?? {})) {
+            if (!m?.cost) continue;
+            const values = { input: m.cost.input ?? 0, output: m.cost.output ?? 0, cache_read: m.cost.cache_read ?? 0, cache_write: m.cost.cache_write ?? 0 };
+            const model = m.id ?? key;
+            const p = state.prices.find((x) => x.model === model);
+            if (!p) state.prices.push({ model, ...values, source: 'synced', synced: null, updated_at: iso() });
+            else if (p.source === 'user') p.synced = values;
+            else Object.assign(p, values, { updated_at: iso() });
+            updated++;
+          }
+        }
+        return send(res, 200, { updated });
+      }
+      // Like the gateway's {**model} route: the rest of the path, "/" kept, an encoded %2F kept as it is.
+      const model = seg.slice(1).join('/').split(/%2F/i).map(decodeURIComponent).join('%2F');
       if (method === 'PUT') {
         const b = await readBody(req);
         let p = state.prices.find((x) => x.model === model);
@@ -390,27 +449,34 @@ async function admin(req, res, url) {
     case 'logs': {
       if (method === 'GET' && !id) {
         const limit = Number(url.searchParams.get('limit') ?? 50);
-        const start = Number(url.searchParams.get('cursor') ?? 0);
         const q = url.searchParams;
+        const status = q.get('status');
+        if (status && !/^(ok|error|all|\d+)$/.test(status)) return fail(res, 400, 'validation_failed', 'status: must be ok, error or an HTTP status code');
         const all = state.logs.filter(
           (l) =>
             inRange(l, url) &&
             (!q.get('group') || l.group_name === q.get('group')) &&
             (!q.get('channel_id') || String(l.channel_id) === q.get('channel_id')) &&
             (!q.get('api_key_id') || String(l.api_key_id) === q.get('api_key_id')) &&
-            (!q.get('status') || (q.get('status') === 'success' ? l.status < 300 : l.status >= 300)),
+            (!status || status === 'all' || (status === 'ok' ? l.status < 400 : status === 'error' ? l.status >= 400 : l.status === Number(status))),
         );
-        const items = all.slice(start, start + limit).map(({ attempts, ...l }) => l);
-        return send(res, 200, { items, next_cursor: start + limit < all.length ? String(start + limit) : null });
+        // Like the gateway: the cursor is the last item's id (a number), null on the last page.
+        const cursor = q.get('cursor');
+        const start = cursor ? all.findIndex((l) => l.id === Number(cursor)) + 1 : 0;
+        const page = all.slice(start, start + limit);
+        const items = page.map(({ attempts, ...l }) => l);
+        return send(res, 200, { items, next_cursor: start + limit < all.length ? page.at(-1).id : null });
       }
       const l = state.logs.find((x) => x.id === num);
       if (!l) return fail(res, 404, 'not_found', 'no such log');
       return send(res, 200, { ...l, body: state.bodies.get(l.id) ?? null });
     }
     case 'stats': {
-      const logs = state.logs.filter((l) => inRange(l, url));
+      // Like the gateway: stats count requests that reached a group (an unknown model is only a log line).
+      const routed = state.logs.filter((l) => l.group_name);
+      const logs = routed.filter((l) => inRange(l, url));
       if (id === 'total') {
-        const s = summarize(state.logs);
+        const s = summarize(routed);
         return send(res, 200, { requests: s.requests, succeeded: s.succeeded, failed: s.failed, input_tokens: s.input_tokens, output_tokens: s.output_tokens, cost: s.cost });
       }
       if (id === 'summary') return send(res, 200, summarize(logs));
@@ -430,13 +496,16 @@ async function admin(req, res, url) {
         return send(res, 200, { points: [...buckets.values()].sort((a, b) => a.t.localeCompare(b.t)) });
       }
       if (id === 'top') {
-        const by = url.searchParams.get('by');
-        const field = { channel: ['channel_id', 'channel_name'], model: ['requested_model', 'requested_model'], api_key: ['api_key_id', 'api_key_name'], group: ['group_name', 'group_name'] }[by];
+        const by = url.searchParams.get('by') || 'model';
+        const limit = Number(url.searchParams.get('limit') ?? 10);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 100) return fail(res, 400, 'validation_failed', 'limit: must be an integer from 1 to 100');
+        // Like the gateway: channel and key ids ("0" for none), the upstream model, the group name ("" for none).
+        const field = { channel: ['channel_id', 'channel_name'], model: ['upstream_model', 'upstream_model'], api_key: ['api_key_id', 'api_key_name'], group: ['group_name', 'group_name'] }[by];
+        if (!field) return fail(res, 400, 'validation_failed', 'by: must be channel, model, api_key or group');
         const rows = new Map();
         for (const l of logs) {
-          const k = String(l[field[0]] ?? '');
-          if (!k) continue;
-          const r = rows.get(k) ?? { key: k, name: l[field[1]] ?? k, requests: 0, failed: 0, input_tokens: 0, output_tokens: 0, cost: 0, cache_hit_rate: null };
+          const k = String(l[field[0]] ?? (by === 'channel' || by === 'api_key' ? '0' : ''));
+          const r = rows.get(k) ?? { key: k, name: l[field[1]] ?? k, requests: 0, failed: 0, input_tokens: 0, output_tokens: 0, cost: 0, cache_hit_rate: 0 };
           r.requests++;
           if (l.status >= 300) r.failed++;
           r.input_tokens += l.input_tokens;
@@ -444,19 +513,25 @@ async function admin(req, res, url) {
           r.cost += l.cost;
           rows.set(k, r);
         }
-        return send(res, 200, [...rows.values()].sort((a, b) => b.requests - a.requests).slice(0, Number(url.searchParams.get('limit') ?? 5)));
+        return send(res, 200, [...rows.values()].sort((a, b) => b.requests - a.requests).slice(0, limit));
       }
       break;
     }
     case 'backup': {
       if (method === 'GET') {
-        const data = JSON.stringify({ version: 1, channels: state.channels.map(publicChannel), groups: state.groups, prices: state.prices, settings: state.settings }, null, 2);
+        // The gateway's document: key secrets only with include_keys=true, API keys as hashes, price overrides only.
+        const includeKeys = url.searchParams.get('include_keys') === 'true';
+        const channels = state.channels.map((c) => ({ ...publicChannel(c), keys: c.keys.map(({ secret, ...k }) => ({ ...k, key: includeKeys ? secret : null })) }));
+        const apiKeys = state.keys.map(({ hash, ...k }) => ({ ...k, key_hash: hash }));
+        const prices = state.prices.filter((p) => p.source === 'user').map(({ model, input, output, cache_read, cache_write }) => ({ model, input, output, cache_read, cache_write }));
+        const data = JSON.stringify({ version: 1, exported_at: iso(), includes_keys: includeKeys, channels, groups: state.groups.map(withChannelNames), api_keys: apiKeys, prices, settings: state.settings }, null, 2);
         res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Disposition': `attachment; filename="octopus-backup-${iso().slice(0, 10)}.json"` });
         return res.end(data);
       }
       if (method === 'POST') {
-        await readBody(req);
-        return send(res, 200, { imported: true });
+        // Counts only: the stand-in keeps its state (the gateway replaces the configuration in one transaction).
+        const b = await readBody(req);
+        return send(res, 200, { channels: b.channels?.length ?? 0, groups: b.groups?.length ?? 0, api_keys: b.api_keys?.length ?? 0, prices: b.prices?.length ?? 0, settings: Object.keys(b.settings ?? {}).length });
       }
       break;
     }
@@ -484,15 +559,13 @@ function serveStatic(req, res, url) {
 
 function seedDemo() {
   const mk = (name, type, base, models, extra = {}) => {
-    const c = { id: nextId(), synced_models: [], created_at: iso(), keys: [], health: null };
+    const c = { id: nextId(), synced_models: [], created_at: iso(), keys: [] };
     applyChannel(c, { name, type, enabled: true, base_urls: [base], keys: ['sk-demo-' + randomBytes(8).toString('hex'), 'sk-demo-' + randomBytes(8).toString('hex')], models, auto_sync: false, model_filter: null, headers: {}, proxy: null, param_override: null, probe_policy: 'passive', add_cache_breakpoints: false, ...extra }, true);
     state.channels.push(c);
     return c;
   };
   const a = mk('openai-main', 'openai', 'https://api.openai.com/v1', ['gpt-4o', 'gpt-4o-mini']);
-  a.health = { success_rate: 0.993, latency_ms: 820, last_error: null };
   const b = mk('anthropic', 'anthropic', 'https://api.anthropic.com/v1', ['claude-sonnet-4-5'], { add_cache_breakpoints: true });
-  b.health = { success_rate: 0.97, latency_ms: 1430, last_error: '529 overloaded_error' };
   b.keys[1].status = 'set_aside';
   b.keys[1].status_reason = '401 invalid x-api-key';
   const c = mk('backup-relay', 'openai', 'https://relay.example.com/v1', ['gpt-4o-mini']);

@@ -29,7 +29,7 @@ const channel = {
   auto_sync: false,
   model_filter: null,
   headers: {},
-  proxy: null,
+  proxy: '',
   param_override: null,
   probe_policy: 'passive',
   add_cache_breakpoints: false,

@@ -43,8 +43,8 @@ describe('api key form', () => {
 
   it('finds spend by key id, falling back to the name', () => {
     const rows = [
-      { key: '3', name: 'ci', requests: 1, failed: 0, input_tokens: 0, output_tokens: 0, cost: 1.5, cache_hit_rate: null },
-      { key: 'x', name: 'other', requests: 1, failed: 0, input_tokens: 0, output_tokens: 0, cost: 2, cache_hit_rate: null },
+      { key: '3', name: 'ci', requests: 1, failed: 0, input_tokens: 0, output_tokens: 0, cost: 1.5, cache_hit_rate: 0 },
+      { key: 'x', name: 'other', requests: 1, failed: 0, input_tokens: 0, output_tokens: 0, cost: 2, cache_hit_rate: 0 },
     ];
     expect(spendFor({ id: 3, name: 'ci' }, rows)).toBe(1.5);
     expect(spendFor({ id: 9, name: 'other' }, rows)).toBe(2);

@@ -101,7 +101,6 @@ describe('channel state', () => {
     expect(channelState({ ...channel, keys: [channel.keys[1]] })).toBe('down');
     expect(channelState({ ...channel, enabled: false })).toBe('off');
     expect(channelState({ ...channel, keys: [channel.keys[0]] })).toBe('ok');
-    expect(channelState({ ...channel, keys: [channel.keys[0]], health: { success_rate: 0.5, latency_ms: 100, last_error: 'x' } })).toBe('degraded');
   });
 
   it('lists manual models first, then synced ones without duplicates', () => {

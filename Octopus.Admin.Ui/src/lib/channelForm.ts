@@ -143,13 +143,12 @@ export function keySummary(keys: ChannelKey[]): { total: number; active: number;
   return { total: keys.length, active, setAside, disabled };
 }
 
-/** Channel state for its badge: off, degraded (some keys set aside or errors), or ok. */
+/** Channel state for its badge: off, down (no usable key), degraded (some keys set aside), or ok. */
 export function channelState(c: Channel): 'off' | 'down' | 'degraded' | 'ok' {
   if (!c.enabled) return 'off';
   const k = keySummary(c.keys);
   if (k.active === 0) return 'down';
-  const rate = c.health?.success_rate;
-  if (k.setAside > 0 || (rate != null && rate < 0.9)) return 'degraded';
+  if (k.setAside > 0) return 'degraded';
   return 'ok';
 }
 

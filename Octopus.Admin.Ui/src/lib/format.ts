@@ -202,8 +202,8 @@ export interface ChartData {
 }
 
 /**
- * Lays the series on a regular grid from `from` to `to`, with zeros where the gateway had no row
- * (it only returns buckets with traffic), so the chart's x axis is honest.
+ * Lays the series on a regular grid from `from` to `to`, with zeros where a bucket is missing (the gateway sends
+ * every bucket; the grid keeps the x axis honest if a point is absent anyway).
  */
 export function fillSeries(points: SeriesPoint[], range: TimeRange): ChartData {
   const step = range.interval === 'hour' ? 3600 : 86400;

@@ -5,7 +5,7 @@ import { fieldText, moveItem, optionalNumber, parseLines } from './format';
 export const SETTING_DEFAULTS: Record<keyof GroupSettings, number> = {
   attempts_per_member: 1,
   retry_interval_ms: 0,
-  first_event_timeout_seconds: 60,
+  first_event_timeout_seconds: 120,
   response_timeout_seconds: 600,
   cooldown_seconds: 30,
   affinity_seconds: 3600,

@@ -28,4 +28,11 @@ describe('log filters', () => {
   it('ignore an unknown preset', () => {
     expect(filtersFromQuery(new URLSearchParams('preset=bogus')).preset).toBe('24h');
   });
+
+  it('speak the gateway status values: ok, error or an exact code', () => {
+    expect(filtersFromQuery(new URLSearchParams('status=success')).status).toBe('ok');
+    expect(filtersFromQuery(new URLSearchParams('status=429')).status).toBe('429');
+    expect(filtersFromQuery(new URLSearchParams('status=bogus')).status).toBe('');
+    expect(filtersToApi(filtersFromQuery(new URLSearchParams('status=ok')), 0)).toMatchObject({ status: 'ok' });
+  });
 });

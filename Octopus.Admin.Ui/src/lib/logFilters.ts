@@ -29,6 +29,9 @@ export function filtersFromQuery(q: URLSearchParams): LogFilters {
     if (v !== null) (f as Record<string, string>)[k] = v;
   }
   if (!['1h', '24h', '7d', '30d', 'all', 'custom'].includes(f.preset)) f.preset = '24h';
+  // The gateway takes ok | error | an exact code; links made before that said "success".
+  if (f.status === 'success') f.status = 'ok';
+  else if (f.status && !/^(ok|error|\d{3})$/.test(f.status)) f.status = '';
   return f;
 }
 

@@ -13,7 +13,7 @@ const settings: Settings = {
   price_source_url: 'https://models.dev/api.json',
   model_sync_interval_hours: 12,
   cors_allow_origins: [],
-  proxy: null,
+  proxy: '',
 };
 
 describe('settings form', () => {
@@ -38,11 +38,11 @@ describe('settings form', () => {
     });
   });
 
-  it('clears the proxy with null and names an invalid number', () => {
+  it('clears the proxy with an empty string and names an invalid number', () => {
     const withProxy = { ...settings, proxy: 'http://p:1' };
     const form = settingsToForm(withProxy);
     form.proxy = '';
-    expect(settingsPatch(withProxy, form).patch).toEqual({ proxy: null });
+    expect(settingsPatch(withProxy, form).patch).toEqual({ proxy: '' });
     form.body_sample_percent = '150';
     expect(settingsPatch(withProxy, form).invalid).toBe('body_sample_percent');
     form.body_sample_percent = '';

@@ -56,7 +56,8 @@ export function settingsPatch(original: Settings, form: SettingsForm): { patch: 
   if (form.price_source_url.trim() !== (original.price_source_url ?? '')) patch.price_source_url = form.price_source_url.trim();
   const origins = parseLines(form.cors_allow_origins);
   if (origins.join('\n') !== (original.cors_allow_origins ?? []).join('\n')) patch.cors_allow_origins = origins;
-  const proxy = form.proxy.trim() || null;
-  if (proxy !== (original.proxy || null)) patch.proxy = proxy;
+  // The gateway's proxy setting is "" when direct; it rejects null.
+  const proxy = form.proxy.trim();
+  if (proxy !== (original.proxy ?? '')) patch.proxy = proxy;
   return { patch, invalid: null };
 }

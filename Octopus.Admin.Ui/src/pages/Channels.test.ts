@@ -46,6 +46,31 @@ describe('channels page', () => {
     expect(await screen.findByTestId('channel-card')).toBeTruthy();
   });
 
+  it('shows what each channel served in the last 24 hours, matched by channel id', async () => {
+    const channel = (id: number, name: string) => ({
+      id, name, type: 'openai', enabled: true, base_urls: ['https://a.example/v1'], models: ['gpt-4o'], synced_models: [],
+      keys: [{ id, key: 'sk-ab…yz', enabled: true, status: 'active', status_reason: null, status_at: null, remark: null }],
+      auto_sync: false, model_filter: null, headers: {}, proxy: null, param_override: null, probe_policy: 'passive',
+      add_cache_breakpoints: false, created_at: '', updated_at: '',
+    });
+    let topQuery: URLSearchParams | null = null;
+    mockApi({
+      'GET /api/v1/channels': () => [channel(1, 'alpha'), channel(2, 'beta')],
+      'GET /api/v1/stats/top': (_b, url) => {
+        topQuery = url.searchParams;
+        return [
+          { key: '2', name: 'beta', requests: 1234, failed: 0, input_tokens: 1, output_tokens: 1, cost: 0.5, cache_hit_rate: 0 },
+          { key: '0', name: '0', requests: 3, failed: 3, input_tokens: 0, output_tokens: 0, cost: 0, cache_hit_rate: 0 },
+        ];
+      },
+    });
+    render(Channels);
+
+    await waitFor(() => expect(screen.getAllByTestId('channel-requests').map((e) => e.textContent)).toEqual(['0', '1.2K']));
+    expect(topQuery!.get('by')).toBe('channel');
+    expect(Number(topQuery!.get('limit'))).toBeLessThanOrEqual(100);
+  });
+
   it('keeps the editor open and says what is missing', async () => {
     const { calls } = mockApi({ 'GET /api/v1/channels': () => [] });
     render(Channels);

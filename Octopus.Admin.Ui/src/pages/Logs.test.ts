@@ -62,6 +62,28 @@ describe('logs page', () => {
     expect(calls.filter((c) => c.path === '/api/v1/logs').length).toBe(2);
   });
 
+  it('pages with the numeric cursor and filters status with ok', async () => {
+    const older = { ...entry, id: 41, requested_model: 'gpt-4o-mini' };
+    const urls: string[] = [];
+    mockApi({
+      'GET /api/v1/logs': (_b, url) => {
+        urls.push(url.search);
+        if (url.searchParams.get('cursor') === '42') return { items: [older], next_cursor: null };
+        return { items: [entry], next_cursor: 42 };
+      },
+      'GET /api/v1/groups': () => [],
+      'GET /api/v1/channels': () => [],
+      'GET /api/v1/api-keys': () => [],
+    });
+    render(Logs);
+    await fireEvent.click(await screen.findByTestId('logs-more'));
+    await waitFor(() => expect(screen.getAllByTestId('log-row').length).toBe(2));
+    expect(screen.queryByTestId('logs-more')).toBeNull();
+
+    await fireEvent.change(screen.getByTestId('log-filter-status'), { target: { value: 'ok' } });
+    await waitFor(() => expect(urls.at(-1)).toContain('status=ok'));
+  });
+
   it('opens a request with each attempt and its captured bodies', async () => {
     mockApi({
       'GET /api/v1/logs': () => ({ items: [entry], next_cursor: null }),

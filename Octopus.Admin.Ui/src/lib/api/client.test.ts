@@ -41,11 +41,13 @@ describe('api client', () => {
     expect(call().url).toBe('/api/v1/logs?group=gpt-4o&channel_id=3&limit=50');
   });
 
-  it('escapes path segments such as model names with slashes', async () => {
+  it('keeps the slashes of a model name in the price path (the gateway would keep %2F in the name)', async () => {
     const { api, call } = setup(jsonResponse(200, {}));
     await api.prices.update('openrouter/gpt-4o', { input: 1, output: 2, cache_read: 0, cache_write: 0 });
-    expect(call().url).toBe('/api/v1/prices/openrouter%2Fgpt-4o');
+    expect(call().url).toBe('/api/v1/prices/openrouter/gpt-4o');
     expect(call().init.method).toBe('PUT');
+    await api.prices.update('my model?v=1#x', { input: 1, output: 2, cache_read: 0, cache_write: 0 });
+    expect(call(1).url).toBe('/api/v1/prices/my%20model%3Fv%3D1%23x');
   });
 
   it('maps the gateway error body to ApiError', async () => {

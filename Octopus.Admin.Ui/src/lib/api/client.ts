@@ -128,6 +128,9 @@ export function createClient(options: ClientOptions) {
   const put = <T>(path: string, body: unknown) => request<T>('PUT', path, body);
   const del = <T = void>(path: string) => request<T>('DELETE', path);
   const id = (v: number | string) => encodeURIComponent(String(v));
+  // Model names may hold "/" (openrouter/...): the gateway's {**model} route takes it literally and would keep an
+  // encoded %2F as part of the name, so each segment is encoded on its own.
+  const modelPath = (model: string) => model.split('/').map(encodeURIComponent).join('/');
 
   return {
     auth: {
@@ -171,8 +174,8 @@ export function createClient(options: ClientOptions) {
     },
     prices: {
       list: () => get<Price[]>('/api/v1/prices'),
-      update: (model: string, values: PriceValues) => put<Price>(`/api/v1/prices/${id(model)}`, values),
-      reset: (model: string) => del(`/api/v1/prices/${id(model)}`),
+      update: (model: string, values: PriceValues) => put<Price>(`/api/v1/prices/${modelPath(model)}`, values),
+      reset: (model: string) => del(`/api/v1/prices/${modelPath(model)}`),
       sync: () => post<PriceSyncReply>('/api/v1/prices/sync'),
       missing: () => get<string[]>('/api/v1/prices/missing'),
     },

@@ -30,11 +30,6 @@ export interface ChannelKey {
   status_at: string | null;
   remark: string | null;
 }
-export interface ChannelHealth {
-  success_rate: number | null;
-  latency_ms: number | null;
-  last_error: string | null;
-}
 export interface Channel {
   id: number;
   name: string;
@@ -53,7 +48,6 @@ export interface Channel {
   add_cache_breakpoints: boolean;
   created_at: string;
   updated_at: string;
-  health?: ChannelHealth | null;
 }
 /** PUT keys: a string adds a new secret; an object keeps an existing key (optionally changing it). */
 export type ChannelKeyEdit = string | { id: number; enabled?: boolean; remark?: string | null };
@@ -81,8 +75,8 @@ export interface ChannelTestReply {
 }
 export interface SyncModelsReply {
   models: string[];
-  added: string[] | number;
-  removed: string[] | number;
+  added: string[];
+  removed: string[];
 }
 
 // ---- groups
@@ -165,7 +159,8 @@ export interface Price extends PriceValues {
 }
 export interface PriceSyncReply {
   updated: number;
-  error?: string | null;
+  /** Only with 502, which the client throws as an ApiError. */
+  error?: { code: string; message: string } | null;
 }
 
 // ---- settings
@@ -182,12 +177,14 @@ export interface Settings {
   price_source_url: string;
   model_sync_interval_hours: number;
   cors_allow_origins: string[];
-  proxy: string | null;
+  /** "" = direct (the setting is never null). */
+  proxy: string;
 }
 
 // ---- logs
 export interface LogEntry {
-  id: number | string;
+  /** Time-ordered, below 2^53: exact as a JavaScript number. */
+  id: number;
   time: string;
   api_key_id: number | null;
   api_key_name: string | null;
@@ -227,7 +224,8 @@ export interface LogDetail extends LogEntry {
 }
 export interface LogPage {
   items: LogEntry[];
-  next_cursor: string | null;
+  /** The last item's id; pass it back as `cursor`. */
+  next_cursor: number | null;
 }
 export interface LogQuery {
   from?: string;
@@ -235,8 +233,9 @@ export interface LogQuery {
   group?: string;
   channel_id?: number | string;
   api_key_id?: number | string;
+  /** `ok` (2xx/3xx), `error`, or an exact HTTP status such as `429`. */
   status?: string;
-  cursor?: string;
+  cursor?: number;
   limit?: number;
 }
 
@@ -253,13 +252,13 @@ export interface StatsSummary {
   requests: number;
   succeeded: number;
   failed: number;
-  success_rate: number | null;
+  success_rate: number;
   input_tokens: number;
   output_tokens: number;
   cache_read_tokens: number;
   cache_write_tokens: number;
   cost: number;
-  cache_hit_rate: number | null;
+  cache_hit_rate: number;
 }
 export interface SeriesPoint {
   t: string;
@@ -271,6 +270,7 @@ export interface SeriesPoint {
 }
 export type TopBy = 'channel' | 'model' | 'api_key' | 'group';
 export interface TopRow {
+  /** Channel id, upstream model, API key id or group name; "0" / "" when the request reached none. */
   key: string;
   name: string;
   requests: number;
@@ -278,5 +278,5 @@ export interface TopRow {
   input_tokens: number;
   output_tokens: number;
   cost: number;
-  cache_hit_rate: number | null;
+  cache_hit_rate: number;
 }
