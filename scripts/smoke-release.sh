@@ -2,7 +2,7 @@
 # Smoke-tests release archives as a user would run them: unpack, check the sums, copy `octopus` alone into an empty
 # directory and run `./octopus start` there. It must create data/config.json and data/data.db, answer /healthz and
 # /readyz, serve the admin UI's index.html at `/`, and exit 0 on SIGTERM. linux-arm64 archives run under
-# qemu-user-static on x64 (installed when missing; ~10 s to start there).
+# qemu-user-static on x64 (installed when missing).
 #
 #   scripts/smoke-release.sh [archive.tar.gz...]    default: every artifacts/release/octopus-*.tar.gz
 #
@@ -85,7 +85,10 @@ for archive in "${archives[@]}"; do
   echo "==> $name"
   run=()
   if [ "$rid" = linux-arm64 ] && [ "$host_arch" != aarch64 ]; then
-    run=(env QEMU_LD_PREFIX=/usr/aarch64-linux-gnu qemu-aarch64-static)
+    # LD_LIBRARY_PATH keeps libc beside its loader: without it qemu falls back to /lib/aarch64-linux-gnu, and once
+    # Debian's libc6:arm64 is there (libsqlite3-dev:arm64 pulls it in) the cross loader meets a libc of another
+    # build and pthread_create spins forever.
+    run=(env QEMU_LD_PREFIX=/usr/aarch64-linux-gnu LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib qemu-aarch64-static)
     wait_s=120
   else
     wait_s=30
@@ -106,7 +109,7 @@ for archive in "${archives[@]}"; do
   check "binary links no SQLite library (it is static)" \
     bash -c "! readelf -d '$dir/octopus' | grep -i 'NEEDED.*sqlite'"
 
-  version_line=$("${run[@]}" "$dir/octopus" version 2>&1)
+  version_line=$(timeout "$wait_s" "${run[@]}" "$dir/octopus" version 2>&1)
   expected_version=${name#octopus-}; expected_version=${expected_version%-linux-*}
   check "octopus version prints '$version_line'" \
     matches "$version_line" "^octopus ${expected_version//./\\.} \\(commit [0-9a-f]{7,}(-dirty)?, built [0-9]{4}-[0-9]{2}-[0-9]{2}T"
