@@ -4,8 +4,10 @@
 set -euo pipefail
 
 need=()
-dpkg -s libsqlite3-dev >/dev/null 2>&1 || need+=(libsqlite3-dev)
-dpkg -s zlib1g-dev >/dev/null 2>&1 || need+=(zlib1g-dev)
+# Qualified by architecture: once arm64 packages are added (scripts/publish.sh), the bare name is ambiguous.
+arch=$(dpkg --print-architecture)
+dpkg -s "libsqlite3-dev:$arch" >/dev/null 2>&1 || need+=(libsqlite3-dev)
+dpkg -s "zlib1g-dev:$arch" >/dev/null 2>&1 || need+=(zlib1g-dev)
 command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || need+=(clang)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 
