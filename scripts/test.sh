@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: installs what the tests need on a fresh Debian machine, starts PostgreSQL and MariaDB,
-# builds the UI, runs every test (C#, UI unit tests, SDK end-to-end), then AOT-publishes with warnings as errors.
+# builds the UI, runs every test (C#, UI unit tests, SDK end-to-end), AOT-publishes with warnings as errors, and drives
+# the published binary's admin UI in headless Chromium.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -31,5 +32,8 @@ dotnet test Octopus.sln -c Release --nologo --logger "console;verbosity=minimal"
 
 step "AOT publish (warnings are errors)"
 scripts/publish-check.sh
+
+step "admin UI end to end (real AOT binary, headless Chromium)"
+OCTOPUS_BIN="$root/artifacts/publish-check/octopus" scripts/ui-e2e.sh --screenshots artifacts/screenshots
 
 step "all green in $(( $(date +%s) - start ))s"
