@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Relay benchmark (not part of CI). Starts a fixed-reply upstream (nginx serving canned OpenAI JSON, a 52-event
+# OpenAI SSE stream and an Anthropic SSE stream), a plain nginx reverse proxy to it as the floor, and the AOT-published
+# Octopus with one-member groups on it; drives each with wrk (POST, 32 connections) and prints requests/s and p50/p99
+# for direct / nginx / Octopus, non-stream and stream, a converted row (OpenAI client -> Anthropic channel, streamed),
+# Octopus with stats and logs off, the sequential per-request overhead over going direct, and Octopus's RSS.
+# Usage: scripts/bench.sh            env: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (32), BENCH_ROUNDS (7)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+secs="${BENCH_SECONDS:-10}"
+conns="${BENCH_CONNECTIONS:-32}"
+rounds="${BENCH_ROUNDS:-7}"
+UP=18801; PROXY=18802; OCT=18803
+
+need=()
+command -v nginx >/dev/null || need+=(nginx-light)
+command -v wrk >/dev/null || need+=(wrk)
+command -v jq >/dev/null || need+=(jq)
+command -v curl >/dev/null || need+=(curl)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need[@]}" >/dev/null
+fi
+
+bin="$root/artifacts/publish-check/octopus"
+if [ ! -x "$bin" ] || [ -n "$(find "$root/Octopus" -name '*.cs' -newer "$bin" -print -quit)" ]; then
+  "$root/scripts/build-ui.sh" >/dev/null
+  "$root/scripts/publish-check.sh" >/dev/null
+fi
+
+work=$(mktemp -d /tmp/octopus-bench.XXXXXX)
+chmod 755 "$work" # nginx workers run as nobody and must read the canned replies
+oct_pid=""
+cleanup() {
+  [ -n "$oct_pid" ] && kill "$oct_pid" 2>/dev/null || true
+  for conf in "$work"/nginx-*.conf; do [ -f "$conf" ] && nginx -c "$conf" -p "$work" -s stop 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# ---- canned payloads ----
+json='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"bench-model","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the benchmark upstream."},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":8,"total_tokens":20}}'
+chunk() { printf 'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"bench-model","choices":[{"index":0,"delta":%s,"finish_reason":%s}]}\n\n' "$1" "$2"; }
+{
+  chunk '{"role":"assistant","content":""}' null
+  for i in $(seq 1 49); do chunk "{\"content\":\"tok$i \"}" null; done
+  chunk '{}' '"stop"'
+  printf 'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"bench-model","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":49,"total_tokens":61}}\n\n'
+  printf 'data: [DONE]\n\n'
+} > "$work/openai.sse"
+{
+  printf 'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_bench","type":"message","role":"assistant","model":"bench-model","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":12,"output_tokens":1}}}\n\n'
+  printf 'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n'
+  for i in $(seq 1 47); do printf 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"tok%s "}}\n\n' "$i"; done
+  printf 'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n'
+  printf 'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":47}}\n\n'
+  printf 'event: message_stop\ndata: {"type":"message_stop"}\n\n'
+} > "$work/anthropic.sse"
+echo "$json" > "$work/openai.json"
+mkdir -p "$work/www"
+cp "$work/openai.json" "$work/openai.sse" "$work/anthropic.sse" "$work/www/"
+
+# nginx answers POST from files: a static location refuses POST with 405, which error_page turns into the file.
+cat > "$work/nginx-upstream.conf" <<EOF
+worker_processes 1;
+pid $work/upstream.pid;
+error_log $work/upstream-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$UP;
+    root $work/www;
+    location = /json/v1/chat/completions { default_type application/json; error_page 405 =200 /openai.json; return 405; }
+    location = /sse/v1/chat/completions { default_type text/event-stream; error_page 405 =200 /openai.sse; return 405; }
+    location = /anthropic/v1/messages { default_type text/event-stream; error_page 405 =200 /anthropic.sse; return 405; }
+    location = /openai.json { internal; }
+    location = /openai.sse { internal; default_type text/event-stream; }
+    location = /anthropic.sse { internal; default_type text/event-stream; }
+  }
+}
+EOF
+cat > "$work/nginx-proxy.conf" <<EOF
+worker_processes 1;
+pid $work/proxy.pid;
+error_log $work/proxy-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  upstream up { server 127.0.0.1:$UP; keepalive 64; }
+  server {
+    listen 127.0.0.1:$PROXY;
+    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }
+  }
+}
+EOF
+nginx -c "$work/nginx-upstream.conf" -p "$work"
+nginx -c "$work/nginx-proxy.conf" -p "$work"
+
+start_octopus() { # $1 = stats enabled (true|false)
+  mkdir -p "$work/oct"
+  (cd "$work/oct" && OCTOPUS_SERVER_HOST=127.0.0.1 OCTOPUS_SERVER_PORT=$OCT OCTOPUS_LOG_LEVEL=warn OCTOPUS_STATS_ENABLED="$1" \
+    OCTOPUS_ADMIN_PASSWORD=bench-password-1 exec "$bin" start >"$work/octopus.log" 2>&1) &
+  oct_pid=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$OCT/readyz" >/dev/null && return 0; sleep 0.1; done
+  echo "octopus did not start:"; cat "$work/octopus.log"; exit 1
+}
+stop_octopus() { kill -TERM "$oct_pid"; wait "$oct_pid" 2>/dev/null || true; oct_pid=""; }
+
+start_octopus true
+api() { curl -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@"; }
+token=$(curl -sf -H 'Content-Type: application/json' -d '{"username":"admin","password":"bench-password-1"}' "http://127.0.0.1:$OCT/api/v1/auth/login" | jq -r .token)
+channel() { api -d "{\"name\":\"$1\",\"type\":\"$2\",\"base_urls\":[\"$3\"],\"keys\":[\"sk-bench\"],\"models\":[\"bench-model\"]}" "http://127.0.0.1:$OCT/api/v1/channels" | jq -r .id; }
+group() { api -d "{\"name\":\"$1\",\"mode\":\"failover\",\"members\":[{\"channel_id\":$2,\"model\":\"bench-model\",\"priority\":0,\"weight\":1}]}" "http://127.0.0.1:$OCT/api/v1/groups" >/dev/null; }
+group bench "$(channel json openai "http://127.0.0.1:$UP/json/v1")"
+group bench-stream "$(channel sse openai "http://127.0.0.1:$UP/sse/v1")"
+group bench-convert "$(channel anth anthropic "http://127.0.0.1:$UP/anthropic/v1")"
+key=$(api -d '{"name":"bench"}' "http://127.0.0.1:$OCT/api/v1/api-keys" | jq -r .key)
+
+lua() { # $1 = file, $2 = model, $3 = stream
+  cat > "$1" <<EOF
+wrk.method = "POST"
+wrk.body = '{"model":"$2","stream":$3,"messages":[{"role":"user","content":"Say hello"}]}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $key"
+EOF
+}
+lua "$work/json.lua" bench false
+lua "$work/sse.lua" bench-stream true
+lua "$work/convert.lua" bench-convert true
+
+to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; printf "%.2f", v}'; }
+results="$work/results.txt"
+run() { # $1 = label, $2 = lua, $3 = url
+  local out; out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$2" "$3")
+  if echo "$out" | grep -q "Non-2xx"; then echo "$1: non-2xx answers:"; echo "$out"; exit 1; fi
+  local rps p50 p99
+  rps=$(echo "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')
+  p50=$(echo "$out" | awk '$1=="50%" {print $2}' | to_ms)
+  p99=$(echo "$out" | awk '$1=="99%" {print $2}' | to_ms)
+  printf "%-38s %10s %10s %10s\n" "$1" "$rps" "$p50" "$p99" | tee -a "$results"
+}
+
+echo
+printf "%-38s %10s %10s %10s\n" "run (wrk -c$conns, ${secs}s)" "req/s" "p50 ms" "p99 ms" | tee "$results"
+run "direct, non-stream"                "$work/json.lua" "http://127.0.0.1:$UP/json/v1/chat/completions"
+run "nginx proxy, non-stream"           "$work/json.lua" "http://127.0.0.1:$PROXY/json/v1/chat/completions"
+run "octopus, non-stream"               "$work/json.lua" "http://127.0.0.1:$OCT/v1/chat/completions"
+run "direct, stream (52 events)"        "$work/sse.lua"  "http://127.0.0.1:$UP/sse/v1/chat/completions"
+run "nginx proxy, stream"               "$work/sse.lua"  "http://127.0.0.1:$PROXY/sse/v1/chat/completions"
+run "octopus, stream"                   "$work/sse.lua"  "http://127.0.0.1:$OCT/v1/chat/completions"
+run "octopus, OpenAI->Anthropic stream" "$work/convert.lua" "http://127.0.0.1:$OCT/v1/chat/completions"
+rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$oct_pid/status")
+
+# Sequential overhead: one keep-alive connection each, direct and through Octopus interleaved round by round.
+body='{"model":"bench","stream":false,"messages":[{"role":"user","content":"Say hello"}]}'
+seq_times() { # $1 = url, prints one time_total (seconds) per request over one connection
+  local args=()
+  for _ in $(seq 1 25); do args+=("$1"); done
+  curl -s -o /dev/null -w '%{time_total}\n' -H 'Content-Type: application/json' -H "Authorization: Bearer $key" --data "$body" "${args[@]}"
+}
+median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+direct_meds=(); oct_meds=()
+for _ in $(seq 1 "$rounds"); do
+  direct_meds+=("$(seq_times "http://127.0.0.1:$UP/json/v1/chat/completions" | median)")
+  oct_meds+=("$(seq_times "http://127.0.0.1:$OCT/v1/chat/completions" | median)")
+done
+d=$(printf '%s\n' "${direct_meds[@]}" | median)
+o=$(printf '%s\n' "${oct_meds[@]}" | median)
+overhead=$(awk -v o="$o" -v d="$d" 'BEGIN {printf "%.3f", (o-d)*1000}')
+
+stop_octopus
+start_octopus false
+echo >> "$results"
+run "octopus, non-stream, stats+logs OFF" "$work/json.lua" "http://127.0.0.1:$OCT/v1/chat/completions"
+run "octopus, stream, stats+logs OFF"     "$work/sse.lua"  "http://127.0.0.1:$OCT/v1/chat/completions"
+stop_octopus
+
+echo
+echo "sequential overhead over direct (median of $rounds round medians x 25 requests): ${overhead} ms" \
+  "(direct $(awk -v d="$d" 'BEGIN{printf "%.3f", d*1000}') ms, octopus $(awk -v o="$o" 'BEGIN{printf "%.3f", o*1000}') ms)"
+echo "octopus RSS after the load runs: $((rss_kb / 1024)) MiB"
+nonstream_nginx=$(awk '/^nginx proxy, non-stream/ {print $(NF-2)}' "$results")
+nonstream_oct=$(awk '/^octopus, non-stream / && !/OFF/ {print $(NF-2)}' "$results")
+stream_nginx=$(awk '/^nginx proxy, stream/ {print $(NF-2)}' "$results")
+stream_oct=$(awk '/^octopus, stream / && !/OFF/ {print $(NF-2)}' "$results")
+echo "octopus / nginx requests/s: non-stream $(awk -v a="$nonstream_oct" -v b="$nonstream_nginx" 'BEGIN{printf "%.2f", a/b}')x," \
+  "stream $(awk -v a="$stream_oct" -v b="$stream_nginx" 'BEGIN{printf "%.2f", a/b}')x"
