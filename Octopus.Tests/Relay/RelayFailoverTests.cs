@@ -96,6 +96,9 @@ public sealed class RelayFailoverTests
         Assert.Contains("doomed", message);
         Assert.Contains("503", message);
         Assert.DoesNotContain("sk-upstream", text);
+        // The failure is counted against the last channel tried.
+        var pending = host.Get<Octopus.Stats.StatsAggregator>().Pending();
+        Assert.Equal(1, pending.Where(d => d.GroupName == "doomed" && d.ChannelId == channels[1].Id).Sum(d => d.RequestsFailed));
         foreach (var m in mocks) await m.DisposeAsync();
     }
 

@@ -148,6 +148,7 @@ internal sealed class RelayHandler(
         var attemptsPerMember = Math.Max(1, settings.AttemptsPerMember ?? GroupSettings.DefaultAttemptsPerMember);
         var retryInterval = TimeSpan.FromMilliseconds(settings.RetryIntervalMs ?? GroupSettings.DefaultRetryIntervalMs);
         var failures = new List<string>();
+        (Channel Channel, GroupMember Member)? lastTried = null;
         var sawTimeout = false;
         var sawResponse = false;
 
@@ -185,6 +186,7 @@ internal sealed class RelayHandler(
                 }
 
                 var baseUrl = urls.Pick(channel);
+                lastTried = (channel, member);
                 var outcome = await AttemptAsync(r, group, channel, member, key, baseUrl, upstreamBody, stripUsage);
                 switch (outcome.Kind)
                 {
@@ -211,7 +213,14 @@ internal sealed class RelayHandler(
             cooldowns.CoolDown(group.Id, channel.Id, member.Model, TimeSpan.FromSeconds(settings.CooldownSeconds ?? GroupSettings.DefaultCooldownSeconds));
         }
 
-        // Exhausted: one clear error naming the group and what failed, never a key.
+        // Exhausted: one clear error naming the group and what failed, never a key. The failure counts against the
+        // last channel tried, so per-channel failure rates see it.
+        if (lastTried is { } last)
+        {
+            r.Channel = last.Channel;
+            r.UpstreamModel = last.Member.Model;
+            r.UpstreamProtocol = last.Channel.Type.ProtocolOf();
+        }
         var status = failures.Count == 0 ? 503 : sawTimeout && !sawResponse ? 504 : 502;
         var detail = failures.Count == 0
             ? "it has no enabled member with a usable channel"
