@@ -25,6 +25,7 @@ internal enum StreamEventKind
 internal sealed class StreamObserver(ApiProtocol protocol)
 {
     private AnthropicParts _anthropic;
+    private bool _sawContent;
     private Usage _usage;
 
     public Usage Usage => protocol == ApiProtocol.Anthropic ? UsageJson.Combine(_anthropic) : _usage;
@@ -59,6 +60,11 @@ internal sealed class StreamObserver(ApiProtocol protocol)
             Finished = true;
             return StreamEventKind.Done;
         }
+        // Once content flows, most chunks are plain deltas: parse only those that can carry usage, the finish
+        // reason or an error (they name it); the rest are content as they are.
+        var data = ev.DataSpan;
+        if (_sawContent && data.IndexOf("\"usage\""u8) < 0 && data.IndexOf("\"error\""u8) < 0 && data.IndexOf("\"finish_reason\":\""u8) < 0)
+            return StreamEventKind.Content;
         using var doc = JsonDocument.Parse(ev.Data);
         var root = doc.RootElement;
         if (root.TryGetProperty("error", out var err)) return Error(err);
@@ -84,6 +90,7 @@ internal sealed class StreamObserver(ApiProtocol protocol)
                 }
             }
         }
+        _sawContent |= kind == StreamEventKind.Content;
         return kind;
     }
 

@@ -11,6 +11,7 @@ internal sealed class AffinityTable(TimeProvider clock)
     public const int MaxEntries = 100_000;
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private long _lastSweep;
+    private int _count;
 
     public readonly record struct Target(long ChannelId, string Model, long KeyId);
 
@@ -29,22 +30,25 @@ internal sealed class AffinityTable(TimeProvider clock)
     {
         if (lifetime <= TimeSpan.Zero) return;
         var now = Now();
-        _entries[conversation] = new Entry(target, now + (long)lifetime.TotalMilliseconds);
-        if (_entries.Count > MaxEntries || now - Interlocked.Read(ref _lastSweep) > 60_000) Sweep(now);
+        var entry = new Entry(target, now + (long)lifetime.TotalMilliseconds);
+        // ConcurrentDictionary.Count takes every bucket lock, so the size is tracked on the side.
+        if (_entries.TryAdd(conversation, entry)) Interlocked.Increment(ref _count);
+        else _entries[conversation] = entry;
+        if (Volatile.Read(ref _count) > MaxEntries || now - Interlocked.Read(ref _lastSweep) > 60_000) Sweep(now);
     }
 
-    public int Count => _entries.Count;
+    public int Count => Volatile.Read(ref _count);
 
     private void Sweep(long now)
     {
         Interlocked.Exchange(ref _lastSweep, now);
         foreach (var (k, e) in _entries)
-            if (e.ExpiresAt <= now) _entries.TryRemove(k, out _);
+            if (e.ExpiresAt <= now && _entries.TryRemove(k, out _)) Interlocked.Decrement(ref _count);
         // Still over the cap: drop the entries closest to expiry.
         var excess = _entries.Count - MaxEntries;
         if (excess > 0)
             foreach (var (k, _) in _entries.OrderBy(kv => kv.Value.ExpiresAt).Take(excess).ToArray())
-                _entries.TryRemove(k, out _);
+                if (_entries.TryRemove(k, out _)) Interlocked.Decrement(ref _count);
     }
 
     private long Now() => clock.GetUtcNow().ToUnixTimeMilliseconds();
