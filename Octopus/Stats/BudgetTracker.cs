@@ -90,7 +90,8 @@ internal sealed class BudgetTracker(StatsStore store, IUnflushedStats unflushed,
             }
             var estimate = Math.Max(MinEstimate, entry.Requests > 0 ? entry.Spent / entry.Requests : 0);
             entry.Reserved += estimate;
-            return new BudgetCheck(new BudgetReservation(entry, startMs, estimate), null, null);
+            Interlocked.Increment(ref _inFlight);
+            return new BudgetCheck(new BudgetReservation(this, entry, startMs, estimate), null, null);
         }
     }
 
@@ -107,9 +108,16 @@ internal sealed class BudgetTracker(StatsStore store, IUnflushedStats unflushed,
         }
     }
 
+    /// <summary>Requests holding a reservation right now, over all keys (tests and diagnostics).</summary>
+    internal int InFlight => Volatile.Read(ref _inFlight);
+
+    private int _inFlight;
+
     /// <summary>What the key has spent in its current period as tracked in memory (tests and diagnostics).</summary>
     internal double? SpentOf(long apiKeyId) =>
         _keys.TryGetValue(apiKeyId, out var e) && e.Loaded ? e.Spent : null;
+
+    internal void Released() => Interlocked.Decrement(ref _inFlight);
 
     private async Task<(double Spent, long Requests)> LoadAsync(long apiKeyId, long startMs)
     {
@@ -179,13 +187,15 @@ internal readonly record struct BudgetCheck(BudgetReservation? Reservation, stri
 /// <summary>An in-flight request's estimated cost held against its key's budget until the request is recorded.</summary>
 internal sealed class BudgetReservation
 {
+    private readonly BudgetTracker _tracker;
     private readonly BudgetTracker.Entry _entry;
     private readonly long _periodStartMs;
     private readonly double _amount;
     private int _released;
 
-    internal BudgetReservation(BudgetTracker.Entry entry, long periodStartMs, double amount)
+    internal BudgetReservation(BudgetTracker tracker, BudgetTracker.Entry entry, long periodStartMs, double amount)
     {
+        _tracker = tracker;
         _entry = entry;
         _periodStartMs = periodStartMs;
         _amount = amount;
@@ -199,5 +209,6 @@ internal sealed class BudgetReservation
             // After a period change the reservations were reset with it.
             if (_entry.PeriodStartMs == _periodStartMs) _entry.Reserved = Math.Max(0, _entry.Reserved - _amount);
         }
+        _tracker.Released();
     }
 }
