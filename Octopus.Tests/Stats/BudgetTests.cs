@@ -18,6 +18,8 @@ public sealed class BudgetTests
     /// <summary>Cost of one default mock OpenAI reply at <see cref="PriceAsync"/>'s prices: 8 uncached input, 4 cache-read, 5 output tokens.</summary>
     private const double CostPerRequest = (8 * 2.0 + 4 * 0.5 + 5 * 10.0) / 1_000_000;
 
+    /// <summary>A clock the test moves. Always in the past: log ids are minted from request times and must never
+    /// run ahead of the real clock other tests in this process rely on.</summary>
     private sealed class ManualClock(DateTimeOffset now) : TimeProvider
     {
         public DateTimeOffset Now { get; set; } = now;
@@ -78,7 +80,7 @@ public sealed class BudgetTests
     [Fact]
     public async Task A_spent_monthly_budget_refuses_the_next_request_with_a_protocol_shaped_429_and_retry_after()
     {
-        var (host, _, mock) = await StartAsync(new DateTimeOffset(2026, 11, 30, 23, 0, 0, TimeSpan.Zero));
+        var (host, _, mock) = await StartAsync(new DateTimeOffset(2025, 11, 30, 23, 0, 0, TimeSpan.Zero));
         await using var _h = host;
         await using var _m = mock;
         await PriceAsync(host, mock);
@@ -100,7 +102,7 @@ public sealed class BudgetTests
             Assert.Equal("insufficient_quota", error.GetProperty("code").GetString());
             var message = error.GetProperty("message").GetString()!;
             Assert.Contains("budget of $0.000034 per month is spent", message);
-            Assert.Contains("it resets 2026-12-01T00:00:00Z", message);
+            Assert.Contains("it resets 2025-12-01T00:00:00Z", message);
         }
 
         using var anthropic = AnthropicClient(host, secret);
@@ -121,7 +123,7 @@ public sealed class BudgetTests
     [Fact]
     public async Task A_total_budget_refuses_without_retry_after_and_keys_without_a_budget_are_not_limited()
     {
-        var (host, _, mock) = await StartAsync(new DateTimeOffset(2026, 3, 10, 12, 0, 0, TimeSpan.Zero));
+        var (host, _, mock) = await StartAsync(new DateTimeOffset(2025, 3, 10, 12, 0, 0, TimeSpan.Zero));
         await using var _h = host;
         await using var _m = mock;
         await PriceAsync(host, mock);
@@ -142,7 +144,7 @@ public sealed class BudgetTests
     [Fact]
     public async Task A_monthly_budget_resets_at_the_start_of_the_next_month()
     {
-        var (host, clock, mock) = await StartAsync(new DateTimeOffset(2026, 12, 31, 23, 59, 0, TimeSpan.Zero));
+        var (host, clock, mock) = await StartAsync(new DateTimeOffset(2025, 12, 31, 23, 59, 0, TimeSpan.Zero));
         await using var _h = host;
         await using var _m = mock;
         await PriceAsync(host, mock);
@@ -153,21 +155,21 @@ public sealed class BudgetTests
         var refused = await SendAsync(host, client);
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.Equal("60", refused.Headers.GetValues("retry-after").Single());
-        Assert.Contains("it resets 2027-01-01T00:00:00Z", await refused.Content.ReadAsStringAsync());
+        Assert.Contains("it resets 2026-01-01T00:00:00Z", await refused.Content.ReadAsStringAsync());
 
-        clock.Now = new DateTimeOffset(2027, 1, 1, 0, 0, 1, TimeSpan.Zero);
+        clock.Now = new DateTimeOffset(2026, 1, 1, 0, 0, 1, TimeSpan.Zero);
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(host, client)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(host, client)).StatusCode);
         var again = await SendAsync(host, client);
         Assert.Equal(HttpStatusCode.TooManyRequests, again.StatusCode);
-        Assert.Contains("it resets 2027-02-01T00:00:00Z", await again.Content.ReadAsStringAsync());
+        Assert.Contains("it resets 2026-02-01T00:00:00Z", await again.Content.ReadAsStringAsync());
         Assert.Equal(4, mock.Count);
     }
 
     [Fact]
     public async Task Two_concurrent_requests_near_the_budget_do_not_both_pass_when_only_one_fits()
     {
-        var now = new DateTimeOffset(2026, 5, 20, 10, 30, 0, TimeSpan.Zero);
+        var now = new DateTimeOffset(2025, 5, 20, 10, 30, 0, TimeSpan.Zero);
         var (host, _, mock) = await StartAsync(now);
         await using var _h = host;
         await using var _m = mock;
@@ -179,7 +181,7 @@ public sealed class BudgetTests
         // Earlier today: $0.9999 over 10 requests, so one more (estimated at the average, ~$0.1) fits and two do not.
         await host.Get<StatsStore>().AddAsync([new StatsDelta
         {
-            Hour = new DateTimeOffset(2026, 5, 20, 8, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds(),
+            Hour = new DateTimeOffset(2025, 5, 20, 8, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds(),
             ApiKeyId = keyId, GroupName = "g", ChannelId = 1, Model = "priced-model", RequestsOk = 10, Cost = 0.9999,
         }], default);
 
@@ -198,7 +200,7 @@ public sealed class BudgetTests
     {
         var dir = Directory.CreateTempSubdirectory("octopus-budget-").FullName;
         var dbPath = Path.Combine(dir, "data.db");
-        var now = new DateTimeOffset(2026, 7, 15, 9, 0, 0, TimeSpan.Zero); // a Wednesday
+        var now = new DateTimeOffset(2025, 7, 16, 9, 0, 0, TimeSpan.Zero); // a Wednesday
         try
         {
             await using var mock = await MockUpstream.StartAsync("up");
@@ -224,7 +226,7 @@ public sealed class BudgetTests
                 Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
                 var body = await refused.Content.ReadAsStringAsync();
                 Assert.Contains("per week is spent", body);
-                Assert.Contains("it resets 2026-07-20T00:00:00Z", body);
+                Assert.Contains("it resets 2025-07-21T00:00:00Z", body);
                 Assert.Equal(2, mock.Count);
             }
         }
