@@ -31,7 +31,8 @@ public sealed class RelayHost : IAsyncDisposable
         Http = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(60) };
     }
 
-    internal static async Task<RelayHost> StartAsync(Action<OctopusConfig>? configure = null)
+    /// <param name="services">Extra service registrations after the app's own (e.g. a fixed TimeProvider).</param>
+    internal static async Task<RelayHost> StartAsync(Action<OctopusConfig>? configure = null, Action<WebApplicationBuilder>? services = null)
     {
         var dir = Directory.CreateTempSubdirectory("octopus-relay-").FullName;
         var config = new OctopusConfig
@@ -43,7 +44,7 @@ public sealed class RelayHost : IAsyncDisposable
             SourcePath = Path.Combine(dir, "config.json"),
         };
         configure?.Invoke(config);
-        var app = await OctopusServer.BuildAsync(config);
+        var app = await OctopusServer.BuildAsync(config, services);
         await app.StartAsync();
         var url = OctopusServer.ListeningAddresses(app).First().Replace("[::]", "127.0.0.1").Replace("0.0.0.0", "127.0.0.1");
         return new RelayHost(dir, app, config, url);

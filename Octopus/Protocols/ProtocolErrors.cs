@@ -10,13 +10,14 @@ namespace Octopus.Protocols;
 internal static class ProtocolErrors
 {
     /// <summary>The protocol's error JSON body for <paramref name="status"/>. <paramref name="type"/> overrides the
-    /// error type name (OpenAI/Anthropic) when the caller knows a better one, e.g. the upstream's own.</summary>
-    public static byte[] Body(ApiProtocol p, int status, string message, string? type = null)
+    /// error type name (OpenAI/Anthropic) when the caller knows a better one, e.g. the upstream's own; <paramref name="code"/>
+    /// likewise overrides OpenAI's error code.</summary>
+    public static byte[] Body(ApiProtocol p, int status, string message, string? type = null, string? code = null)
     {
         var buffer = new ArrayBufferWriter<byte>(128 + message.Length);
         using (var w = new Utf8JsonWriter(buffer))
         {
-            WriteBody(w, p, status, message, type);
+            WriteBody(w, p, status, message, type, code);
         }
         return buffer.WrittenSpan.ToArray();
     }
@@ -76,7 +77,7 @@ internal static class ProtocolErrors
         output.Write("\n\n"u8);
     }
 
-    private static void WriteBody(Utf8JsonWriter w, ApiProtocol p, int status, string message, string? type)
+    private static void WriteBody(Utf8JsonWriter w, ApiProtocol p, int status, string message, string? type, string? code = null)
     {
         w.WriteStartObject();
         switch (p)
@@ -100,7 +101,7 @@ internal static class ProtocolErrors
                 w.WriteString("message", message);
                 w.WriteString("type", type ?? OpenAIType(status));
                 w.WriteNull("param");
-                var code = OpenAICode(status);
+                code ??= OpenAICode(status);
                 if (code is null) w.WriteNull("code"); else w.WriteString("code", code);
                 w.WriteEndObject();
                 break;

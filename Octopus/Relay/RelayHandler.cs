@@ -28,6 +28,7 @@ internal sealed class RelayHandler(
     AffinityTable affinity,
     UpstreamClients clients,
     IRelayRecorder recorder,
+    Stats.BudgetTracker budgets,
     TimeProvider clock,
     ILogger<RelayHandler> log)
 {
@@ -57,6 +58,7 @@ internal sealed class RelayHandler(
         {
             if (r.Status == 0) r.Status = http.Response.StatusCode;
             recorder.Record(r);
+            r.BudgetReservation?.Release();
         }
     }
 
@@ -112,6 +114,18 @@ internal sealed class RelayHandler(
             await WriteErrorAsync(r, 403, $"this API key may not use group '{group.Name}'");
             return;
         }
+
+        var budget = await budgets.ReserveAsync(apiKey!, http.RequestAborted);
+        if (budget.Refusal is { } spent)
+        {
+            if (budget.RetryAfter is { } wait) http.Response.Headers.RetryAfter = ((long)wait.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            // Retrying cannot help before the period resets; the official SDKs honour this header.
+            http.Response.Headers["x-should-retry"] = "false";
+            var type = r.Protocol == ApiProtocol.Anthropic ? "billing_error" : "insufficient_quota";
+            await WriteErrorAsync(r, 429, spent, type: type, code: "insufficient_quota");
+            return;
+        }
+        r.BudgetReservation = budget.Reservation;
 
         r.ConversationId = ConversationIdentity(r);
         await RelayToGroupAsync(r, snapshot, group);
@@ -566,7 +580,7 @@ internal sealed class RelayHandler(
         await r.Http.Response.Body.WriteAsync(body, r.Http.RequestAborted);
     }
 
-    private async Task WriteErrorAsync(RelayRequest r, int status, string message, bool notFound = false)
+    private async Task WriteErrorAsync(RelayRequest r, int status, string message, bool notFound = false, string? type = null, string? code = null)
     {
         r.Status = status;
         r.Error = message;
@@ -574,8 +588,8 @@ internal sealed class RelayHandler(
         if (res.HasStarted) return;
         res.StatusCode = status;
         res.ContentType = "application/json";
-        var type = notFound && r.Protocol is ApiProtocol.OpenAIChat or ApiProtocol.OpenAIResponses ? "model_not_found" : null;
-        var body = ProtocolErrors.Body(r.Protocol, status, message, type);
+        type ??= notFound && r.Protocol is ApiProtocol.OpenAIChat or ApiProtocol.OpenAIResponses ? "model_not_found" : null;
+        var body = ProtocolErrors.Body(r.Protocol, status, message, type, code);
         r.ResponseBody = body;
         await res.Body.WriteAsync(body, r.Http.RequestAborted);
     }

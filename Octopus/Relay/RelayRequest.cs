@@ -20,6 +20,8 @@ internal sealed class RelayRequest
     public bool Stream { get; set; }
     public string? ConversationId { get; set; }
     public List<RequestAttempt> Attempts { get; } = [];
+    /// <summary>This request's estimated cost held against its key's budget; released once it is recorded.</summary>
+    public Stats.BudgetReservation? BudgetReservation { get; set; }
 
     // Outcome
     public int Status { get; set; }

@@ -7,7 +7,7 @@ namespace Octopus.Stats;
 /// The relay's one exit to the side: prices the request, adds it to the in-memory stats, queues its log line (and
 /// body, per the capture policy) and updates the metrics. Never touches the database itself.
 /// </summary>
-internal sealed class RequestRecorder(StatsAggregator aggregator, PriceBook prices, RequestLogWriter logs, RelayMetrics metrics, Configuration.OctopusConfig config) : IRelayRecorder
+internal sealed class RequestRecorder(StatsAggregator aggregator, PriceBook prices, RequestLogWriter logs, RelayMetrics metrics, BudgetTracker budgets, Configuration.OctopusConfig config) : IRelayRecorder
 {
     private volatile BodyCapturePolicy _capture = BodyCapturePolicy.Off;
 
@@ -26,7 +26,9 @@ internal sealed class RequestRecorder(StatsAggregator aggregator, PriceBook pric
         metrics.Observe(r, ok, cost, latency);
 
         // Requests that never got past authentication are metrics only: no key to charge, nothing to log.
-        if (r.ApiKey is null || !config.StatsEnabled) return;
+        if (r.ApiKey is null) return;
+        budgets.Record(r.ApiKey.Id, r.Time, ok, cost);
+        if (!config.StatsEnabled) return;
 
         if (r.Group is not null)
         {

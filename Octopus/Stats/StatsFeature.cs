@@ -17,6 +17,7 @@ internal static class StatsFeature
         services.AddSingleton<PriceBook>();
         services.AddSingleton<RequestLogWriter>();
         services.AddSingleton<RelayMetrics>();
+        services.AddSingleton<BudgetTracker>();
         services.AddSingleton<RequestRecorder>();
         services.AddSingleton<IRelayRecorder>(sp => sp.GetRequiredService<RequestRecorder>());
         services.AddSingleton<StatsFlusher>();
