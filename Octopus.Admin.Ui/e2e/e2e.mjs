@@ -401,10 +401,11 @@ async function main() {
 
     // ---- the channel card counts its traffic (stats/top keys channels by id)
     await tid('nav-channels').click();
-    // Served ones only: a request whose every attempt failed is counted under no channel.
+    // The two served requests and the one whose attempts all failed on this channel (it counts against the last
+    // channel tried); the unknown-model request reached no channel.
     const requests24h = tid('channel-card').filter({ hasText: 'mock-openai' }).getByTestId('channel-requests');
-    const served = await until('the channel card to count its requests', async () => ((await requests24h.textContent())?.trim() === '2' ? '2' : null), { timeoutMs: 5000 }).catch(() => requests24h.textContent());
-    check('channel card shows its 24 h requests', served === '2', `requests ${served}`);
+    const served = await until('the channel card to count its requests', async () => ((await requests24h.textContent())?.trim() === '3' ? '3' : null), { timeoutMs: 5000 }).catch(() => requests24h.textContent());
+    check('channel card shows its 24 h requests', served === '3', `requests ${served}`);
 
     // ---- backup: export with keys, import the same file back (replaces the configuration, keeping ids)
     await tid('nav-settings').click();
