@@ -1,3 +1,5 @@
+using System.Data;
+using System.Data.Common;
 using System.Globalization;
 using Dapper;
 using Octopus.Domain;
@@ -41,40 +43,75 @@ internal sealed class RequestLogStore(Database db)
         if (logs.Count == 0 && bodies.Count == 0) return Task.CompletedTask;
         return db.TransactAsync(Entity, async (conn, tx) =>
         {
+            // The relay's busiest write: one prepared command re-executed per row, not a new command per row as a
+            // Dapper call would build. Plain ADO.NET parameters work the same on SQLite, Npgsql and MySqlConnector.
+            await using var cmd = conn.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = $"""
+                INSERT INTO request_logs ({Columns})
+                VALUES (@Id, @StartedAt, @ApiKeyId, @ApiKeyName, @ClientIp, @RequestedModel, @GroupName, @ChannelId, @ChannelName, @UpstreamModel, @Status, @Error,
+                    @LatencyMs, @TtftMs, @InputTokens, @OutputTokens, @CacheReadTokens, @CacheWriteTokens, @ReasoningTokens, @Cost, @Stream, @ProtocolIn, @ProtocolOut, @Attempts)
+                """;
+            DbParameter P(string name, DbType type)
+            {
+                var p = cmd.CreateParameter();
+                p.ParameterName = "@" + name;
+                p.DbType = type;
+                cmd.Parameters.Add(p);
+                return p;
+            }
+            var id = P("Id", DbType.Int64);
+            var startedAt = P("StartedAt", DbType.Int64);
+            var apiKeyId = P("ApiKeyId", DbType.Int64);
+            var apiKeyName = P("ApiKeyName", DbType.String);
+            var clientIp = P("ClientIp", DbType.String);
+            var requestedModel = P("RequestedModel", DbType.String);
+            var groupName = P("GroupName", DbType.String);
+            var channelId = P("ChannelId", DbType.Int64);
+            var channelName = P("ChannelName", DbType.String);
+            var upstreamModel = P("UpstreamModel", DbType.String);
+            var status = P("Status", DbType.Int64);
+            var error = P("Error", DbType.String);
+            var latencyMs = P("LatencyMs", DbType.Int64);
+            var ttftMs = P("TtftMs", DbType.Int64);
+            var inputTokens = P("InputTokens", DbType.Int64);
+            var outputTokens = P("OutputTokens", DbType.Int64);
+            var cacheReadTokens = P("CacheReadTokens", DbType.Int64);
+            var cacheWriteTokens = P("CacheWriteTokens", DbType.Int64);
+            var reasoningTokens = P("ReasoningTokens", DbType.Int64);
+            var cost = P("Cost", DbType.Double);
+            var stream = P("Stream", DbType.Boolean);
+            var protocolIn = P("ProtocolIn", DbType.String);
+            var protocolOut = P("ProtocolOut", DbType.String);
+            var attempts = P("Attempts", DbType.String);
+            static object Db(object? v) => v ?? DBNull.Value;
             foreach (var l in logs)
             {
-                await conn.ExecuteAsync($"""
-                    INSERT INTO request_logs ({Columns})
-                    VALUES (@Id, @StartedAt, @ApiKeyId, @ApiKeyName, @ClientIp, @RequestedModel, @GroupName, @ChannelId, @ChannelName, @UpstreamModel, @Status, @Error,
-                        @LatencyMs, @TtftMs, @InputTokens, @OutputTokens, @CacheReadTokens, @CacheWriteTokens, @ReasoningTokens, @Cost, @Stream, @ProtocolIn, @ProtocolOut, @Attempts)
-                    """, new
-                {
-                    l.Id,
-                    StartedAt = l.Time,
-                    l.ApiKeyId,
-                    l.ApiKeyName,
-                    l.ClientIp,
-                    l.RequestedModel,
-                    l.GroupName,
-                    l.ChannelId,
-                    l.ChannelName,
-                    l.UpstreamModel,
-                    Status = (long)l.Status,
-                    l.Error,
-                    l.LatencyMs,
-                    l.TtftMs,
-                    l.InputTokens,
-                    l.OutputTokens,
-                    l.CacheReadTokens,
-                    l.CacheWriteTokens,
-                    l.ReasoningTokens,
-                    l.Cost,
-                    l.Stream,
-                    ProtocolIn = l.ProtocolIn ?? "",
-                    l.ProtocolOut,
-                    Attempts = JsonColumn.Write(l.Attempts),
-                    Cancel = ct,
-                }, tx);
+                id.Value = l.Id;
+                startedAt.Value = l.Time;
+                apiKeyId.Value = Db(l.ApiKeyId);
+                apiKeyName.Value = Db(l.ApiKeyName);
+                clientIp.Value = Db(l.ClientIp);
+                requestedModel.Value = Db(l.RequestedModel);
+                groupName.Value = Db(l.GroupName);
+                channelId.Value = Db(l.ChannelId);
+                channelName.Value = Db(l.ChannelName);
+                upstreamModel.Value = Db(l.UpstreamModel);
+                status.Value = (long)l.Status;
+                error.Value = Db(l.Error);
+                latencyMs.Value = l.LatencyMs;
+                ttftMs.Value = Db(l.TtftMs);
+                inputTokens.Value = l.InputTokens;
+                outputTokens.Value = l.OutputTokens;
+                cacheReadTokens.Value = l.CacheReadTokens;
+                cacheWriteTokens.Value = l.CacheWriteTokens;
+                reasoningTokens.Value = l.ReasoningTokens;
+                cost.Value = l.Cost;
+                stream.Value = l.Stream;
+                protocolIn.Value = l.ProtocolIn ?? "";
+                protocolOut.Value = Db(l.ProtocolOut);
+                attempts.Value = JsonColumn.Write(l.Attempts);
+                await cmd.ExecuteNonQueryAsync(ct);
             }
             foreach (var b in bodies)
             {
