@@ -36,9 +36,7 @@ internal static class CountTokensEndpoint
         byte[] body;
         try
         {
-            using var buffer = new MemoryStream();
-            await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
-            body = buffer.ToArray();
+            body = await RelayHandler.ReadBodyAsync(http);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {

@@ -594,7 +594,8 @@ internal sealed class RelayHandler(
         await res.Body.WriteAsync(body, r.Http.RequestAborted);
     }
 
-    private static async Task<byte[]> ReadBodyAsync(HttpContext http)
+    /// <summary>The whole request body (Kestrel enforces server.max_body_mb and throws 413 past it).</summary>
+    internal static async Task<byte[]> ReadBodyAsync(HttpContext http)
     {
         var reader = http.Request.BodyReader;
         while (true)
