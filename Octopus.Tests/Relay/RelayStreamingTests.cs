@@ -11,6 +11,8 @@ namespace Octopus.Tests.Relay;
 public sealed class RelayStreamingTests
 {
     private static readonly GroupSettings Quick = new() { AffinitySeconds = 0, FirstEventTimeoutSeconds = 1, ResponseTimeoutSeconds = 2, CooldownSeconds = 0, StreamIdleTimeoutSeconds = 1 };
+    // For tests that are not about timeouts: a loaded 2-core CI machine can take over a second to a first event.
+    private static readonly GroupSettings Patient = Quick with { FirstEventTimeoutSeconds = 15, ResponseTimeoutSeconds = 15, StreamIdleTimeoutSeconds = 15 };
 
     /// <summary>The text a client assembles from an OpenAI Chat stream.</summary>
     internal static string OpenAIStreamText(string sse)
@@ -35,7 +37,7 @@ public sealed class RelayStreamingTests
     {
         await using var host = await StartAsync();
         var (mocks, channels) = await MocksAsync(host, 1);
-        await host.AddGroupAsync("g", GroupMode.Failover, [Member(channels[0])], Quick);
+        await host.AddGroupAsync("g", GroupMode.Failover, [Member(channels[0])], Patient);
         using var client = host.ClientFor(await host.AddApiKeyAsync());
 
         var res = await client.PostAsync("/v1/chat/completions", Chat("g", stream: true));
@@ -57,7 +59,7 @@ public sealed class RelayStreamingTests
     {
         await using var host = await StartAsync();
         var (mocks, channels) = await MocksAsync(host, 1);
-        await host.AddGroupAsync("g", GroupMode.Failover, [Member(channels[0])], Quick);
+        await host.AddGroupAsync("g", GroupMode.Failover, [Member(channels[0])], Patient);
         using var client = host.ClientFor(await host.AddApiKeyAsync());
         var req = """{"model":"g","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}""";
 
@@ -169,7 +171,7 @@ public sealed class RelayStreamingTests
         await using var host = await StartAsync();
         var mock = await MockUpstream.StartAsync("m");
         var ch = await host.AddChannelAsync("c", type, [mock.BaseUrl]);
-        await host.AddGroupAsync("g", GroupMode.Failover, [Member(ch)], Quick);
+        await host.AddGroupAsync("g", GroupMode.Failover, [Member(ch)], Patient);
         using var client = host.ClientFor(await host.AddApiKeyAsync());
         var json = type switch
         {
