@@ -4,13 +4,17 @@
 # Octopus with one-member groups on it; drives each with wrk (POST, 32 connections) and prints requests/s and p50/p99
 # for direct / nginx / Octopus, non-stream and stream, a converted row (OpenAI client -> Anthropic channel, streamed),
 # Octopus with stats and logs off, the sequential per-request overhead over going direct, and Octopus's RSS.
-# Usage: scripts/bench.sh            env: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (32), BENCH_ROUNDS (7)
+# Stats and logs on vs off: two Octopus instances side by side (one with OCTOPUS_STATS_ENABLED=false), driven in
+# alternating runs over BENCH_STATS_ROUNDS rounds; prints the median requests/s of each and the CPU time each process
+# spent per request (utime+stime from /proc, the log writer's background inserts included).
+# Usage: scripts/bench.sh   env: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (32), BENCH_ROUNDS (7), BENCH_STATS_ROUNDS (3)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 secs="${BENCH_SECONDS:-10}"
 conns="${BENCH_CONNECTIONS:-32}"
 rounds="${BENCH_ROUNDS:-7}"
-UP=18801; PROXY=18802; OCT=18803
+stats_rounds="${BENCH_STATS_ROUNDS:-3}"
+UP=18801; PROXY=18802; OCT=18803; OCT_OFF=18804
 
 need=()
 command -v nginx >/dev/null || need+=(nginx-light)
@@ -30,9 +34,10 @@ fi
 
 work=$(mktemp -d /tmp/octopus-bench.XXXXXX)
 chmod 755 "$work" # nginx workers run as nobody and must read the canned replies
-oct_pid=""
+oct_pid=""; off_pid=""
 cleanup() {
   [ -n "$oct_pid" ] && kill "$oct_pid" 2>/dev/null || true
+  [ -n "$off_pid" ] && kill "$off_pid" 2>/dev/null || true
   for conf in "$work"/nginx-*.conf; do [ -f "$conf" ] && nginx -c "$conf" -p "$work" -s stop 2>/dev/null || true; done
   rm -rf "$work"
 }
@@ -99,44 +104,55 @@ EOF
 nginx -c "$work/nginx-upstream.conf" -p "$work"
 nginx -c "$work/nginx-proxy.conf" -p "$work"
 
-start_octopus() { # $1 = stats enabled (true|false)
-  mkdir -p "$work/oct"
-  (cd "$work/oct" && OCTOPUS_SERVER_HOST=127.0.0.1 OCTOPUS_SERVER_PORT=$OCT OCTOPUS_LOG_LEVEL=warn OCTOPUS_STATS_ENABLED="$1" \
-    OCTOPUS_ADMIN_PASSWORD=bench-password-1 exec "$bin" start >"$work/octopus.log" 2>&1) &
-  oct_pid=$!
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$OCT/readyz" >/dev/null && return 0; sleep 0.1; done
-  echo "octopus did not start:"; cat "$work/octopus.log"; exit 1
+start_octopus() { # $1 = stats enabled (true|false), $2 = port; prints the pid
+  local dir="$work/oct-$2"
+  mkdir -p "$dir"
+  (cd "$dir" && OCTOPUS_SERVER_HOST=127.0.0.1 OCTOPUS_SERVER_PORT=$2 OCTOPUS_LOG_LEVEL=warn OCTOPUS_STATS_ENABLED="$1" \
+    OCTOPUS_ADMIN_PASSWORD=bench-password-1 exec "$bin" start >"$dir/octopus.log" 2>&1) &
+  local pid=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$2/readyz" >/dev/null && { echo "$pid"; return 0; }; sleep 0.1; done
+  echo "octopus did not start:" >&2; cat "$dir/octopus.log" >&2; exit 1
 }
-stop_octopus() { kill -TERM "$oct_pid"; wait "$oct_pid" 2>/dev/null || true; oct_pid=""; }
 
-start_octopus true
-api() { curl -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@"; }
-token=$(curl -sf -H 'Content-Type: application/json' -d '{"username":"admin","password":"bench-password-1"}' "http://127.0.0.1:$OCT/api/v1/auth/login" | jq -r .token)
-channel() { api -d "{\"name\":\"$1\",\"type\":\"$2\",\"base_urls\":[\"$3\"],\"keys\":[\"sk-bench\"],\"models\":[\"bench-model\"]}" "http://127.0.0.1:$OCT/api/v1/channels" | jq -r .id; }
-group() { api -d "{\"name\":\"$1\",\"mode\":\"failover\",\"members\":[{\"channel_id\":$2,\"model\":\"bench-model\",\"priority\":0,\"weight\":1}]}" "http://127.0.0.1:$OCT/api/v1/groups" >/dev/null; }
-group bench "$(channel json openai "http://127.0.0.1:$UP/json/v1")"
-group bench-stream "$(channel sse openai "http://127.0.0.1:$UP/sse/v1")"
-group bench-convert "$(channel anth anthropic "http://127.0.0.1:$UP/anthropic/v1")"
-key=$(api -d '{"name":"bench"}' "http://127.0.0.1:$OCT/api/v1/api-keys" | jq -r .key)
+setup_octopus() { # $1 = port; configures the bench groups and prints a client key
+  local base="http://127.0.0.1:$1" token
+  token=$(curl -sf -H 'Content-Type: application/json' -d '{"username":"admin","password":"bench-password-1"}' "$base/api/v1/auth/login" | jq -r .token)
+  api() { curl -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@"; }
+  channel() { api -d "{\"name\":\"$1\",\"type\":\"$2\",\"base_urls\":[\"$3\"],\"keys\":[\"sk-bench\"],\"models\":[\"bench-model\"]}" "$base/api/v1/channels" | jq -r .id; }
+  group() { api -d "{\"name\":\"$1\",\"mode\":\"failover\",\"members\":[{\"channel_id\":$2,\"model\":\"bench-model\",\"priority\":0,\"weight\":1}]}" "$base/api/v1/groups" >/dev/null; }
+  group bench "$(channel json openai "http://127.0.0.1:$UP/json/v1")"
+  group bench-stream "$(channel sse openai "http://127.0.0.1:$UP/sse/v1")"
+  group bench-convert "$(channel anth anthropic "http://127.0.0.1:$UP/anthropic/v1")"
+  api -d '{"name":"bench"}' "$base/api/v1/api-keys" | jq -r .key
+}
 
-lua() { # $1 = file, $2 = model, $3 = stream
+oct_pid=$(start_octopus true "$OCT")
+off_pid=$(start_octopus false "$OCT_OFF")
+key=$(setup_octopus "$OCT")
+key_off=$(setup_octopus "$OCT_OFF")
+
+lua() { # $1 = file, $2 = model, $3 = stream, $4 = client key
   cat > "$1" <<EOF
 wrk.method = "POST"
 wrk.body = '{"model":"$2","stream":$3,"messages":[{"role":"user","content":"Say hello"}]}'
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $key"
+wrk.headers["Authorization"] = "Bearer $4"
 EOF
 }
-lua "$work/json.lua" bench false
-lua "$work/sse.lua" bench-stream true
-lua "$work/convert.lua" bench-convert true
+lua "$work/json.lua" bench false "$key"
+lua "$work/sse.lua" bench-stream true "$key"
+lua "$work/convert.lua" bench-convert true "$key"
+lua "$work/json-off.lua" bench false "$key_off"
+lua "$work/sse-off.lua" bench-stream true "$key_off"
 
 to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; printf "%.2f", v}'; }
 results="$work/results.txt"
+last_requests=0
 run() { # $1 = label, $2 = lua, $3 = url
   local out; out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$2" "$3")
   if echo "$out" | grep -q "Non-2xx"; then echo "$1: non-2xx answers:"; echo "$out"; exit 1; fi
   local rps p50 p99
+  last_requests=$(echo "$out" | awk '/requests in/ {print $1}')
   rps=$(echo "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')
   p50=$(echo "$out" | awk '$1=="50%" {print $2}' | to_ms)
   p99=$(echo "$out" | awk '$1=="99%" {print $2}' | to_ms)
@@ -171,17 +187,40 @@ d=$(printf '%s\n' "${direct_meds[@]}" | median)
 o=$(printf '%s\n' "${oct_meds[@]}" | median)
 overhead=$(awk -v o="$o" -v d="$d" 'BEGIN {printf "%.3f", (o-d)*1000}')
 
-stop_octopus
-start_octopus false
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+stats_run() { # $1 = label, $2 = lua, $3 = port, $4 = pid; appends "rps cpu_us_per_request" to $work/stats-$1
+  local before after rps
+  sleep 1 # the previous run's last log batch is written before this run's CPU is counted
+  before=$(cpu_ticks "$4")
+  run "$1" "$2" "http://127.0.0.1:$3/v1/chat/completions" >/dev/null
+  rps=$(tail -1 "$results" | awk '{print $(NF-2)}')
+  sleep 1.5 # this run's last log batch (200 ms coalescing + insert) is part of its cost
+  after=$(cpu_ticks "$4")
+  echo "$rps $(awk -v t=$((after - before)) -v hz="$hz" -v n="$last_requests" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')" >> "$work/stats-$1"
+}
 echo >> "$results"
-run "octopus, non-stream, stats+logs OFF" "$work/json.lua" "http://127.0.0.1:$OCT/v1/chat/completions"
-run "octopus, stream, stats+logs OFF"     "$work/sse.lua"  "http://127.0.0.1:$OCT/v1/chat/completions"
-stop_octopus
+for _ in $(seq 1 "$stats_rounds"); do
+  stats_run on-json "$work/json.lua" "$OCT" "$oct_pid"
+  stats_run off-json "$work/json-off.lua" "$OCT_OFF" "$off_pid"
+  stats_run on-sse "$work/sse.lua" "$OCT" "$oct_pid"
+  stats_run off-sse "$work/sse-off.lua" "$OCT_OFF" "$off_pid"
+done
+kill -TERM "$oct_pid" "$off_pid"; wait "$oct_pid" "$off_pid" 2>/dev/null || true; oct_pid=""; off_pid=""
 
 echo
 echo "sequential overhead over direct (median of $rounds round medians x 25 requests): ${overhead} ms" \
   "(direct $(awk -v d="$d" 'BEGIN{printf "%.3f", d*1000}') ms, octopus $(awk -v o="$o" 'BEGIN{printf "%.3f", o*1000}') ms)"
 echo "octopus RSS after the load runs: $((rss_kb / 1024)) MiB"
+col_median() { awk -v c="$2" '{print $c}' "$work/stats-$1" | median; }
+echo
+printf "stats and logs on vs off (%s alternating rounds of %ss, medians):\n" "$stats_rounds" "$secs"
+printf "  %-12s %10s %10s %8s %15s %15s\n" "" "on req/s" "off req/s" "on/off" "on CPU us/req" "off CPU us/req"
+for kind in json sse; do
+  on_rps=$(col_median "on-$kind" 1); off_rps=$(col_median "off-$kind" 1)
+  printf "  %-12s %10s %10s %8s %15s %15s\n" "$([ $kind = json ] && echo non-stream || echo stream)" "$on_rps" "$off_rps" \
+    "$(awk -v a="$on_rps" -v b="$off_rps" 'BEGIN{printf "%.3f", a/b}')" "$(col_median "on-$kind" 2)" "$(col_median "off-$kind" 2)"
+done
 nonstream_nginx=$(awk '/^nginx proxy, non-stream/ {print $(NF-2)}' "$results")
 nonstream_oct=$(awk '/^octopus, non-stream / && !/OFF/ {print $(NF-2)}' "$results")
 stream_nginx=$(awk '/^nginx proxy, stream/ {print $(NF-2)}' "$results")
