@@ -164,7 +164,29 @@ public sealed class RoutingRuleTests
         Assert.Equal("m", await rig.ServedByAsync("/v1/messages", Messages("m", "\"" + new string('a', 3000) + "\"")));
         Assert.Equal("long-context", await rig.ServedByAsync("/v1/messages", Messages("m", "\"" + new string('a', 5000) + "\"")));
         Assert.Equal("long-context", await rig.ServedByAsync("/v1/chat/completions", Chat("m", new string('b', 5000))));
+        // A short request with an image or a document: the estimate counts them as count_tokens does (1600 / 3000).
+        var image = $$$"""[{"type":"image","source":{"type":"url","url":"https://example.com/cat.png"}}]""";
+        Assert.Equal("long-context", await rig.ServedByAsync("/v1/messages", Messages("m", image)));
+        var pdf = """[{"type":"document","source":{"type":"url","url":"https://example.com/paper.pdf"}}]""";
+        Assert.Equal("long-context", await rig.ServedByAsync("/v1/messages", Messages("m", pdf)));
     }
+
+    [Theory]
+    [InlineData("claude-haiku-*", "claude-haiku-4-5")]
+    [InlineData("claude-haiku-*", "claude-haiku-")]
+    [InlineData("claude-haiku-*", "claude-haiku")]
+    [InlineData("claude-*-4-?", "claude-opus-4-1")]
+    [InlineData("claude-*-4-?", "claude-opus-4-10")]
+    [InlineData("*-latest", "gpt-4o-latest")]
+    [InlineData("*a*b*c*", "xxaxxbxcxbc")]
+    [InlineData("*a*b*c", "abcb")]
+    [InlineData("a?c", "abc")]
+    [InlineData("a?c", "ac")]
+    [InlineData("*", "")]
+    [InlineData("**x", "yyx")]
+    [InlineData("x.y*", "xzy")]
+    public void Wildcards_match_without_a_regex_exactly_as_the_alias_regex_does(string pattern, string value) =>
+        Assert.Equal(Octopus.Relay.Routing.AliasPattern.WildcardRegex(pattern).IsMatch(value), Octopus.Relay.Routing.ValuePattern.Glob(pattern, value));
 
     [Fact]
     public async Task Has_images_rule_sends_requests_with_images_to_its_group()

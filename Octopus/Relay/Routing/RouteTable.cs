@@ -53,6 +53,21 @@ internal sealed class RouteInput(string model, ApiProtocol protocol, RequestInfo
     /// <summary>Estimated as count_tokens estimates; a body the estimator cannot read counts as 0.</summary>
     public long InputTokens => _inputTokens ??= Estimate();
 
+    /// <summary>
+    /// Whether the estimate reaches <paramref name="min"/>. Without images or files the estimate cannot exceed a
+    /// quarter token per body byte plus its per-message overhead, so most requests are answered without decoding.
+    /// </summary>
+    public bool InputTokensAtLeast(long min)
+    {
+        if (_inputTokens is null && !Info.HasImages && !Info.HasFiles)
+        {
+            // +2 messages: a system prompt and a Responses `instructions` count as messages once decoded.
+            var bound = 4L * (Info.MessageCount + 2) + (Info.Length + 3L) / 4;
+            if (bound < min) return false;
+        }
+        return InputTokens >= min;
+    }
+
     /// <summary>Set when the caller already has the estimate (count_tokens).</summary>
     public RouteInput WithInputTokens(long tokens)
     {
@@ -100,7 +115,7 @@ internal sealed class CompiledRoute
         {
             if (!input.Headers.TryGetValue(name, out var values) || !AnyMatch(values, pattern)) return false;
         }
-        if (m.MinInputTokens is { } min && input.InputTokens < min) return false;
+        if (m.MinInputTokens is { } min && !input.InputTokensAtLeast(min)) return false;
         return true;
     }
 
@@ -115,28 +130,47 @@ internal sealed class CompiledRoute
 /// <summary>A model name or header value pattern: exact, wildcard (`*`, `?`) or `re:&lt;regex&gt;`, as group aliases.</summary>
 internal sealed class ValuePattern
 {
-    private readonly string? _exact;
+    private readonly string _exact;
     private readonly Regex? _regex;
+    private readonly bool _wildcard;
 
-    private ValuePattern(string? exact, Regex? regex)
+    private ValuePattern(string exact, Regex? regex, bool wildcard = false)
     {
         _exact = exact;
         _regex = regex;
+        _wildcard = wildcard;
     }
 
     /// <summary>A pattern whose regex does not compile (checked by the admin API) matches nothing.</summary>
     public static ValuePattern Create(string pattern)
     {
         if (pattern.StartsWith("re:", StringComparison.Ordinal))
-            return new ValuePattern(null, AliasPattern.Compile(pattern[3..]) ?? AliasPattern.Compile("(?!)"));
-        if (AliasPattern.IsWildcard(pattern)) return new ValuePattern(null, AliasPattern.WildcardRegex(pattern));
-        return new ValuePattern(pattern, null);
+            return new ValuePattern(pattern, AliasPattern.Compile(pattern[3..]) ?? AliasPattern.Compile("(?!)"));
+        return new ValuePattern(pattern, null, AliasPattern.IsWildcard(pattern));
     }
 
     public bool IsMatch(string value)
     {
-        if (_regex is null) return string.Equals(value, _exact, StringComparison.Ordinal);
+        if (_regex is null) return _wildcard ? Glob(_exact, value) : string.Equals(value, _exact, StringComparison.Ordinal);
         try { return _regex.IsMatch(value); }
         catch (RegexMatchTimeoutException) { return false; }
+    }
+
+    /// <summary>
+    /// `*` any run, `?` one character, the rest literal, whole value (what the alias regex means, without a regex):
+    /// on a mismatch, the last `*` takes one more character.
+    /// </summary>
+    internal static bool Glob(ReadOnlySpan<char> pattern, ReadOnlySpan<char> value)
+    {
+        int p = 0, v = 0, star = -1, mark = 0;
+        while (v < value.Length)
+        {
+            if (p < pattern.Length && pattern[p] == '*') { star = p++; mark = v; }
+            else if (p < pattern.Length && (pattern[p] == '?' || pattern[p] == value[v])) { p++; v++; }
+            else if (star >= 0) { p = star + 1; v = ++mark; }
+            else return false;
+        }
+        while (p < pattern.Length && pattern[p] == '*') p++;
+        return p == pattern.Length;
     }
 }
