@@ -75,6 +75,53 @@ public sealed class KeyRecoveryTests
     }
 
     [Fact]
+    public async Task Set_aside_only_policy_probes_the_set_aside_key_and_nothing_else()
+    {
+        var (host, mock, ch, client) = await SetupAsync("set_aside_only", () => false);
+        await using var _ = host;
+        await using var __ = mock;
+        var probes = host.Get<ProbeService>();
+        probes.SetAsideDelay = TimeSpan.Zero;
+        probes.ActiveEvery = TimeSpan.Zero;
+
+        // No key set aside: nothing to probe.
+        await probes.ProbeOnceAsync(default);
+        Assert.Equal(0, ModelListCalls(mock));
+
+        for (var i = 0; i < 3; i++) await client.PostAsync("/v1/chat/completions", Chat("g"));
+        var flaky = ch.Keys.Single(k => k.Secret == "flaky");
+        Assert.True(host.Get<KeyPool>().TryGetState(flaky.Id, out var state) && state.SetAside);
+        state.LastUsedAt = 0;
+        await probes.ProbeOnceAsync(default);
+        var probe = Assert.Single(mock.Requests, r => r.Path.EndsWith("/models"));
+        Assert.Equal("flaky", probe.Key);
+        Assert.Equal(flaky.Id, Assert.Single(probes.ResultsFor(ch.Id)).KeyId);
+    }
+
+    [Fact]
+    public async Task Off_policy_never_offers_a_set_aside_key_to_live_traffic()
+    {
+        var works = false;
+        var (host, mock, ch, client) = await SetupAsync("off", () => works);
+        await using var _ = host;
+        await using var __ = mock;
+        var pool = host.Get<KeyPool>();
+        for (var i = 0; i < 3; i++) await client.PostAsync("/v1/chat/completions", Chat("g"));
+        var flaky = ch.Keys.Single(k => k.Secret == "flaky");
+        Assert.True(pool.TryGetState(flaky.Id, out var state) && state.SetAside);
+
+        // Unlike passive, the rested key is not tried even when it is the only one left: only an admin brings it back.
+        works = true;
+        pool.SetAsideRetryAfter = TimeSpan.Zero;
+        await host.Get<ChannelStore>().UpdateKeyStatusAsync(ch.Keys.Single(k => k.Secret == "spare").Id, KeyStatus.SetAside, "test", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), default);
+        await host.Get<ConfigChangeSignal>().NotifyChanged();
+        mock.Requests.Clear();
+        Assert.NotEqual(HttpStatusCode.OK, (await client.PostAsync("/v1/chat/completions", Chat("g"))).StatusCode);
+        Assert.Empty(mock.Requests);
+        Assert.True(state.SetAside);
+    }
+
+    [Fact]
     public async Task Active_policy_probes_every_key_and_records_the_results()
     {
         var (host, mock, ch, _) = await SetupAsync("active", () => true);

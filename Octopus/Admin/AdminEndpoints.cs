@@ -72,10 +72,12 @@ internal static class AdminEndpoints
         var admin = api.MapGroup("").RequireAdmin();
         admin.MapChannels();
         admin.MapGroups();
+        admin.MapRoutes();
         admin.MapApiKeys();
         admin.MapPrices();
         admin.MapSettings();
         admin.MapLogs();
+        admin.MapLogCleanup();
         admin.MapStats();
         admin.MapBackup();
 

@@ -203,6 +203,8 @@ internal sealed record BackupDocument
     public List<BackupApiKey> ApiKeys { get; set; } = [];
     public List<BackupPrice> Prices { get; set; } = [];
     public Dictionary<string, string> Settings { get; set; } = [];
+    /// <summary>Routing rules, naming their group; absent in backups made before routes existed.</summary>
+    public List<RouteDto> Routes { get; set; } = [];
 }
 
 internal sealed record BackupApiKey
@@ -225,7 +227,7 @@ internal sealed record BackupApiKey
 
 internal sealed record BackupPrice(string Model, double Input, double Output, double CacheRead, double CacheWrite);
 
-internal sealed record BackupImportReply(int Channels, int Groups, int ApiKeys, int Prices, int Settings);
+internal sealed record BackupImportReply(int Channels, int Groups, int ApiKeys, int Prices, int Settings, int Routes);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
@@ -242,6 +244,10 @@ internal sealed record BackupImportReply(int Channels, int Groups, int ApiKeys, 
 [JsonSerializable(typeof(GroupDto))]
 [JsonSerializable(typeof(List<GroupDto>))]
 [JsonSerializable(typeof(FromChannelReply))]
+[JsonSerializable(typeof(RouteDto))]
+[JsonSerializable(typeof(List<RouteDto>))]
+[JsonSerializable(typeof(LogCleanupPreviewReply))]
+[JsonSerializable(typeof(LogCleanupReply))]
 [JsonSerializable(typeof(ApiKeyDto))]
 [JsonSerializable(typeof(List<ApiKeyDto>))]
 [JsonSerializable(typeof(List<PriceDto>))]

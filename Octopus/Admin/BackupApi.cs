@@ -7,20 +7,22 @@ namespace Octopus.Admin;
 
 /// <summary>
 /// GET /backup: the whole configuration as one JSON document (channel key secrets only with include_keys=true,
-/// bodies and logs never). POST /backup: replaces channels, groups, api keys, price overrides and settings in one
+/// bodies and logs never). POST /backup: replaces channels, groups, routes, api keys, price overrides and settings in one
 /// transaction.
 /// </summary>
 internal static class BackupApi
 {
     public static void MapBackup(this RouteGroupBuilder api)
     {
-        api.MapGet("/backup", async (HttpContext ctx, ChannelStore channels, GroupStore groups, ApiKeyStore keys, PriceStore prices, SettingStore settings) =>
+        api.MapGet("/backup", async (HttpContext ctx, ChannelStore channels, GroupStore groups, ApiKeyStore keys, PriceStore prices, SettingStore settings, RoutingRuleStore routes) =>
         {
             var includeKeys = ctx.Request.Query["include_keys"].ToString() is "true" or "1";
             var ct = ctx.RequestAborted;
             var channelList = await channels.ListAsync(ct);
             var names = channelList.ToDictionary(c => c.Id, c => c.Name);
             var stored = await settings.GetAllAsync(ct);
+            var groupList = await groups.ListAsync(ct);
+            var groupNames = groupList.ToDictionary(g => g.Id, g => g.Name);
             var doc = new BackupDocument
             {
                 ExportedAt = Times.Format(Database.NowMs()),
@@ -30,7 +32,7 @@ internal static class BackupApi
                     var dto = ChannelsApi.ToDto(c, includeSecrets: includeKeys);
                     return includeKeys ? dto : dto with { Keys = dto.Keys.Select(k => k with { Key = null }).ToList() };
                 }).ToList(),
-                Groups = (await groups.ListAsync(ct)).Select(g => GroupsApi.ToDto(g, names)).ToList(),
+                Groups = groupList.Select(g => GroupsApi.ToDto(g, names)).ToList(),
                 ApiKeys = (await keys.ListAsync(ct)).Select(k => new BackupApiKey
                 {
                     Id = k.Id,
@@ -51,6 +53,7 @@ internal static class BackupApi
                 Prices = (await prices.ListAsync(ct)).Where(p => p.Source == PriceSource.User)
                     .Select(p => new BackupPrice(p.Model, p.Input, p.Output, p.CacheRead, p.CacheWrite)).ToList(),
                 Settings = SettingsRegistry.All.Where(d => stored.ContainsKey(d.Name)).ToDictionary(d => d.Name, d => stored[d.Name]),
+                Routes = (await routes.ListAsync(ct)).Select(r => RoutesApi.ToDto(r, groupNames)).ToList(),
             };
             ctx.Response.Headers.ContentDisposition = $"attachment; filename=\"octopus-backup-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json\"";
             return ApiResults.Json(doc, AdminJsonContext.Default.BackupDocument);
@@ -82,7 +85,7 @@ internal static class BackupApi
         await backup.ReplaceAsync(data, ctx.RequestAborted);
         await settings.ReloadAsync(ctx.RequestAborted);
         await AdminEndpoints.ConfigChangedAsync(ctx);
-        return ApiResults.Json(new BackupImportReply(data.Channels.Count, data.Groups.Count, data.ApiKeys.Count, data.PriceOverrides.Count, data.Settings.Count),
+        return ApiResults.Json(new BackupImportReply(data.Channels.Count, data.Groups.Count, data.ApiKeys.Count, data.PriceOverrides.Count, data.Settings.Count, data.Routes.Count),
             AdminJsonContext.Default.BackupImportReply);
     }
 
@@ -213,8 +216,37 @@ internal static class BackupApi
             else if (d.Check(value) is { } problem) errors["settings." + name] = problem;
         }
 
+        var routes = new List<RoutingRule>();
+        var groupIds = groups.GroupBy(g => g.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Id, StringComparer.Ordinal);
+        names.Clear();
+        for (var i = 0; i < doc.Routes.Count; i++)
+        {
+            var r = doc.Routes[i];
+            var path = $"routes[{i}]";
+            if (r.Id <= 0) errors[path + ".id"] = "must be a positive id";
+            if (string.IsNullOrWhiteSpace(r.Name)) errors[path + ".name"] = "must not be empty";
+            else if (!names.Add(r.Name)) errors[path + ".name"] = "is used twice";
+            if (r.Priority < 0) errors[path + ".priority"] = "must not be negative";
+            if (!groupIds.TryGetValue(r.Group, out var groupId)) errors[path + ".group"] = "is not a group in this backup";
+            if (r.Match.Protocol is { } protocol && !Octopus.Protocols.ApiProtocols.TryParse(protocol, out _)) errors[path + ".match.protocol"] = "is not a protocol";
+            foreach (var (field, pattern) in new[] { ("model", r.Match.Model) }.Concat(r.Match.Header?.Select(h => ("header." + h.Key, (string?)h.Value)) ?? []))
+                if (pattern is not null && pattern.StartsWith("re:", StringComparison.Ordinal) && !JsonInput.IsValidRegex(pattern[3..]))
+                    errors[$"{path}.match.{field}"] = "must be a valid regular expression after re:";
+            routes.Add(new RoutingRule
+            {
+                Id = r.Id,
+                Name = r.Name,
+                Priority = r.Priority,
+                Match = RoutesApi.ToMatch(r.Match),
+                GroupId = groupId,
+                CreatedAt = Time(r.CreatedAt, path + ".created_at"),
+                UpdatedAt = Time(r.UpdatedAt, path + ".updated_at"),
+            });
+        }
+
         return new ConfigurationData
         {
+            Routes = routes,
             Channels = channels,
             Groups = groups,
             ApiKeys = keys,

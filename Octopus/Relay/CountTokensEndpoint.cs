@@ -62,7 +62,9 @@ internal static class CountTokensEndpoint
             await WriteErrorAsync(http, 400, "`model` is required: name one of your groups (GET /v1/models lists them)");
             return;
         }
-        var group = snapshot.ResolveGroup(info.Model);
+        var route = snapshot.Routes.Count == 0 ? null
+            : snapshot.Routes.Match(new RouteInput(info.Model, ApiProtocol.Anthropic, info, http.Request.Headers, body).WithInputTokens(estimate));
+        var group = route?.Group ?? snapshot.ResolveGroup(info.Model);
         if (group is null)
         {
             await WriteErrorAsync(http, 404, $"model '{info.Model}' is not a group on this gateway (GET /v1/models lists the groups your key may use)");

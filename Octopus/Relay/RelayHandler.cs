@@ -102,7 +102,12 @@ internal sealed class RelayHandler(
             return;
         }
 
-        var group = snapshot.ResolveGroup(r.RequestedModel);
+        // A routing rule the request meets decides the group whatever model it named; otherwise names and aliases do.
+        var route = snapshot.Routes.Count == 0 ? null
+            : snapshot.Routes.Match(new RouteInput(r.RequestedModel, r.Protocol, r.Info, http.Request.Headers, r.Body));
+        r.Route = route?.Rule.Name;
+        if (route is not null) log.LogDebug("Route {Route} sends model {Model} to group {Group}", route.Rule.Name, r.RequestedModel, route.Group.Name);
+        var group = route?.Group ?? snapshot.ResolveGroup(r.RequestedModel);
         if (group is null)
         {
             await WriteErrorAsync(r, 404, $"model '{r.RequestedModel}' is not a group on this gateway (GET /v1/models lists the groups your key may use)", notFound: true);

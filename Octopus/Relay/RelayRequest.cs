@@ -17,6 +17,8 @@ internal sealed class RelayRequest
     public RequestInfo Info { get; set; } = new();
     public string? RequestedModel { get; set; }
     public Group? Group { get; set; }
+    /// <summary>The routing rule that chose the group, if one did.</summary>
+    public string? Route { get; set; }
     public bool Stream { get; set; }
     public string? ConversationId { get; set; }
     public List<RequestAttempt> Attempts { get; } = [];

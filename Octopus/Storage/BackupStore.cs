@@ -13,6 +13,7 @@ internal sealed record ConfigurationData
     /// <summary>User price overrides only; synced prices come back with the next sync.</summary>
     public IReadOnlyList<Price> PriceOverrides { get; init; } = [];
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyList<RoutingRule> Routes { get; init; } = [];
 }
 
 /// <summary>Replaces the configuration in one transaction (backup import).</summary>
@@ -22,7 +23,7 @@ internal sealed class BackupStore(Database db)
     public const string InternalSettingPrefix = "_";
 
     /// <summary>
-    /// Wipes channels, groups, api keys, price overrides and settings, then inserts the given ones keeping their ids
+    /// Wipes channels, groups, routes, api keys, price overrides and settings, then inserts the given ones keeping their ids
     /// (so members, stats and logs still point at the right rows). A channel key without a secret (a backup made
     /// without keys) keeps the secret of the existing key with the same id, or is dropped when there is none.
     /// </summary>
@@ -33,6 +34,7 @@ internal sealed class BackupStore(Database db)
                 "SELECT id, channel_id, secret, enabled, status, status_reason, status_at, remark FROM channel_keys", new { Cancel = ct }, tx))
                 .ToDictionary(k => k.Id, k => k.Secret);
 
+            await conn.ExecuteAsync("DELETE FROM routing_rules", new { Cancel = ct }, tx);
             await conn.ExecuteAsync("DELETE FROM group_members", new { Cancel = ct }, tx);
             await conn.ExecuteAsync("DELETE FROM relay_groups", new { Cancel = ct }, tx);
             await conn.ExecuteAsync("DELETE FROM channel_keys", new { Cancel = ct }, tx);
@@ -51,6 +53,7 @@ internal sealed class BackupStore(Database db)
                 await ChannelStore.InsertAsync(db, conn, tx, c with { Keys = keys }, keepIds: true, ct);
             }
             foreach (var g in data.Groups) await GroupStore.InsertAsync(db, conn, tx, g, keepIds: true);
+            foreach (var r in data.Routes) await RoutingRuleStore.InsertAsync(db, conn, tx, r, keepId: true);
             foreach (var k in data.ApiKeys) await ApiKeyStore.InsertAsync(db, conn, tx, k, keepId: true);
             foreach (var p in data.PriceOverrides)
                 await PriceStore.UpsertAsync(db, conn, tx, p with { Source = PriceSource.User, UpdatedAt = p.UpdatedAt > 0 ? p.UpdatedAt : Database.NowMs() });
@@ -65,7 +68,7 @@ internal sealed class BackupStore(Database db)
     /// <summary>Explicit ids do not advance PostgreSQL identity sequences; move them past the largest id.</summary>
     private static async Task ResetPostgresSequencesAsync(DbConnection conn, DbTransaction tx)
     {
-        foreach (var table in (string[])["channels", "channel_base_urls", "channel_keys", "relay_groups", "group_members", "api_keys"])
+        foreach (var table in (string[])["channels", "channel_base_urls", "channel_keys", "relay_groups", "group_members", "api_keys", "routing_rules"])
         {
             await conn.ExecuteAsync(
                 $"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)",

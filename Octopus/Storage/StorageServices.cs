@@ -29,6 +29,7 @@ internal static class StorageServices
         services.AddSingleton<AdminUserStore>();
         services.AddSingleton<ChannelStore>();
         services.AddSingleton<GroupStore>();
+        services.AddSingleton<RoutingRuleStore>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<SettingStore>();
         services.AddSingleton<PriceStore>();

@@ -1,5 +1,5 @@
 // History routing: the gateway answers every client route with index.html (SPA fallback), so paths are real URLs.
-export const ROUTES = ['/', '/channels', '/groups', '/keys', '/prices', '/logs', '/settings'] as const;
+export const ROUTES = ['/', '/channels', '/groups', '/routes', '/keys', '/prices', '/logs', '/settings'] as const;
 export type Route = (typeof ROUTES)[number];
 
 class Router {

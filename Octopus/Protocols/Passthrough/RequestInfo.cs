@@ -14,6 +14,10 @@ internal sealed class RequestInfo
     public int ObjectEnd { get; set; }
     public bool HasTools { get; set; }
     public bool HasImages { get; set; }
+    /// <summary>Documents or file parts (PDFs, Gemini file/inline data): they weigh more in a token estimate than their bytes.</summary>
+    public bool HasFiles { get; set; }
+    /// <summary>Entries of messages / input / contents.</summary>
+    public int MessageCount { get; set; }
     public bool Thinking { get; set; }
     /// <summary>Identity a client sends for its conversation: metadata.user_id, prompt_cache_key or user.</summary>
     public string? SessionHint { get; set; }

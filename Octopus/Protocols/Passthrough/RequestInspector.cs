@@ -189,6 +189,7 @@ internal static class RequestInspector
             // Responses API: `input` may be a plain string.
             var start = (int)reader.TokenStartIndex;
             info.FirstMessageRange = start..(int)reader.BytesConsumed;
+            info.MessageCount = 1;
             return;
         }
         if (reader.TokenType != JsonTokenType.StartArray) { reader.Skip(); return; }
@@ -199,18 +200,25 @@ internal static class RequestInspector
             var start = (int)reader.TokenStartIndex;
             if (reader.TokenType == JsonTokenType.StartObject)
             {
-                // Walk the message looking for image parts, without allocating.
+                // Walk the message looking for image and file parts, without allocating.
                 var depth = reader.CurrentDepth;
                 while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
                 {
-                    if (info.HasImages || reader.TokenType != JsonTokenType.String) continue;
-                    if (reader.ValueTextEquals("image"u8) || reader.ValueTextEquals("image_url"u8) || reader.ValueTextEquals("input_image"u8))
-                        info.HasImages = true;
-                    else if (reader.ValueSpan.StartsWith("image/"u8))
-                        info.HasImages = true; // Gemini inlineData mimeType
+                    if (reader.TokenType == JsonTokenType.String)
+                    {
+                        if (!info.HasImages && (reader.ValueTextEquals("image"u8) || reader.ValueTextEquals("image_url"u8) || reader.ValueTextEquals("input_image"u8)
+                            || reader.ValueSpan.StartsWith("image/"u8))) // Gemini inlineData mimeType
+                            info.HasImages = true;
+                        else if (!info.HasFiles && (reader.ValueTextEquals("document"u8) || reader.ValueTextEquals("input_file"u8)))
+                            info.HasFiles = true;
+                    }
+                    else if (!info.HasFiles && reader.TokenType == JsonTokenType.PropertyName && reader.ValueSpan.Length is >= 8 and <= 11
+                        && (reader.ValueTextEquals("inlineData"u8) || reader.ValueTextEquals("inline_data"u8) || reader.ValueTextEquals("fileData"u8) || reader.ValueTextEquals("file_data"u8)))
+                        info.HasFiles = true;
                 }
             }
             else reader.Skip();
+            info.MessageCount++;
             if (first)
             {
                 info.FirstMessageRange = start..(int)reader.BytesConsumed;

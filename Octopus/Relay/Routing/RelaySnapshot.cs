@@ -19,8 +19,10 @@ internal sealed class RelaySnapshot
     public IReadOnlyList<Group> GroupList { get; }
     private readonly FrozenDictionary<string, Group> _exactAliases;
     private readonly AliasPattern[] _patterns;
+    /// <summary>Routing rules in evaluation order, compiled against this snapshot's groups.</summary>
+    public RouteTable Routes { get; }
 
-    public RelaySnapshot(IEnumerable<Channel> channels, IEnumerable<Group> groups, IEnumerable<ApiKey> apiKeys)
+    public RelaySnapshot(IEnumerable<Channel> channels, IEnumerable<Group> groups, IEnumerable<ApiKey> apiKeys, IEnumerable<RoutingRule>? routes = null)
     {
         Channels = channels.ToFrozenDictionary(c => c.Id);
         GroupList = groups.OrderBy(g => g.Name, StringComparer.Ordinal).ToArray();
@@ -38,11 +40,12 @@ internal sealed class RelaySnapshot
             }
         }
         _exactAliases = exact.ToFrozenDictionary(StringComparer.Ordinal);
-        // Longest pattern first: the most specific alias wins.
-        _patterns = [.. patterns.OrderByDescending(p => p.Specificity)];
+        // Wildcards before regular expressions, each longest first: the most specific alias wins.
+        _patterns = [.. patterns.OrderBy(p => p.IsRegex).ThenByDescending(p => p.Specificity)];
+        Routes = routes is null ? RouteTable.Empty : new RouteTable(routes, GroupList);
     }
 
-    /// <summary>Exact group name, then exact alias, then the longest matching wildcard / regex alias.</summary>
+    /// <summary>Exact group name, then exact alias, then the longest matching wildcard, then the longest matching regex alias.</summary>
     public Group? ResolveGroup(string model)
     {
         if (Groups.TryGetValue(model, out var g)) return g;
@@ -62,12 +65,14 @@ internal sealed class AliasPattern
     private readonly Regex _regex;
     public Group Group { get; }
     public int Specificity { get; }
+    public bool IsRegex { get; }
 
-    private AliasPattern(Regex regex, Group group, int specificity)
+    private AliasPattern(Regex regex, Group group, int specificity, bool isRegex)
     {
         _regex = regex;
         Group = group;
         Specificity = specificity;
+        IsRegex = isRegex;
     }
 
     public bool IsMatch(string model)
@@ -81,13 +86,18 @@ internal sealed class AliasPattern
         if (alias.StartsWith("re:", StringComparison.Ordinal))
         {
             var regex = Compile(alias[3..]);
-            return regex is null ? null : new AliasPattern(regex, group, alias.Length - 3);
+            return regex is null ? null : new AliasPattern(regex, group, alias.Length - 3, isRegex: true);
         }
-        if (alias.IndexOfAny(['*', '?']) < 0) return null;
-        var pattern = "^" + Regex.Escape(alias).Replace("\\*", ".*").Replace("\\?", ".") + "$";
+        if (!IsWildcard(alias)) return null;
         // Literal characters decide specificity: `claude-haiku-4-5*` beats `claude-*`.
-        return new AliasPattern(Compile(pattern)!, group, alias.Count(c => c is not '*' and not '?'));
+        return new AliasPattern(WildcardRegex(alias), group, alias.Count(c => c is not '*' and not '?'), isRegex: false);
     }
+
+    public static bool IsWildcard(string pattern) => pattern.IndexOfAny(['*', '?']) >= 0;
+
+    /// <summary>`*` is any run of characters, `?` one character, everything else literal; the whole value must match.</summary>
+    public static Regex WildcardRegex(string pattern) =>
+        Compile("^" + Regex.Escape(pattern).Replace("\\*", ".*").Replace("\\?", ".") + "$")!;
 
     public static Regex? Compile(string pattern)
     {

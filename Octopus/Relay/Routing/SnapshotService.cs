@@ -9,15 +9,17 @@ internal sealed class SnapshotService
     private readonly ChannelStore _channels;
     private readonly GroupStore _groups;
     private readonly ApiKeyStore _apiKeys;
+    private readonly RoutingRuleStore _routes;
     private readonly ILogger<SnapshotService> _log;
     private readonly SemaphoreSlim _reloadLock = new(1, 1);
     private volatile RelaySnapshot _current = RelaySnapshot.Empty;
 
-    public SnapshotService(ChannelStore channels, GroupStore groups, ApiKeyStore apiKeys, ConfigChangeSignal signal, ILogger<SnapshotService> log)
+    public SnapshotService(ChannelStore channels, GroupStore groups, ApiKeyStore apiKeys, RoutingRuleStore routes, ConfigChangeSignal signal, ILogger<SnapshotService> log)
     {
         _channels = channels;
         _groups = groups;
         _apiKeys = apiKeys;
+        _routes = routes;
         _log = log;
         signal.Subscribe(ReloadAsync);
     }
@@ -35,10 +37,11 @@ internal sealed class SnapshotService
             var channels = await _channels.ListAsync(ct);
             var groups = await _groups.ListAsync(ct);
             var keys = await _apiKeys.ListAsync(ct);
-            var snapshot = new RelaySnapshot(channels, groups, keys);
+            var routes = await _routes.ListAsync(ct);
+            var snapshot = new RelaySnapshot(channels, groups, keys, routes);
             _current = snapshot;
             Swapped?.Invoke(snapshot);
-            _log.LogDebug("Relay configuration loaded: {Channels} channels, {Groups} groups, {Keys} API keys", channels.Count, groups.Count, keys.Count);
+            _log.LogDebug("Relay configuration loaded: {Channels} channels, {Groups} groups, {Keys} API keys, {Routes} routes", channels.Count, groups.Count, keys.Count, routes.Count);
         }
         finally
         {

@@ -194,6 +194,24 @@ internal static class Schema
                 """),
             new IndexStep("ix_request_bodies_started_at", "request_bodies", "started_at"),
         ]),
+        new(2, "routing rules",
+        [
+            // `conditions` holds the rule's match object as JSON (MATCH is reserved in MySQL).
+            new SqlStep("""
+                CREATE TABLE IF NOT EXISTS routing_rules (
+                    id {id},
+                    name {str} NOT NULL,
+                    priority BIGINT NOT NULL,
+                    conditions {text} NOT NULL,
+                    group_id BIGINT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    CONSTRAINT ux_routing_rules_name UNIQUE (name),
+                    CONSTRAINT fk_routing_rules_group FOREIGN KEY (group_id) REFERENCES relay_groups (id) ON DELETE CASCADE
+                ) {opts}
+                """),
+            new IndexStep("ix_routing_rules_group", "routing_rules", "group_id"),
+        ]),
     ];
 
     /// <summary>Replaces the type placeholders for one dialect.</summary>

@@ -11,6 +11,8 @@ import type {
   FromChannelReply,
   Group,
   GroupInput,
+  RoutingRule,
+  RoutingRuleInput,
   LogDetail,
   LogPage,
   LogQuery,
@@ -165,6 +167,12 @@ export function createClient(options: ClientOptions) {
         post<Group>(`/api/v1/groups/${id(groupId)}/members/reorder`, { member_ids }),
       fromChannel: (channel_id: number, models?: string[]) =>
         post<FromChannelReply>('/api/v1/groups/from-channel', models ? { channel_id, models } : { channel_id }),
+    },
+    routes: {
+      list: () => get<RoutingRule[]>('/api/v1/routes'),
+      create: (input: RoutingRuleInput) => post<RoutingRule>('/api/v1/routes', input),
+      update: (routeId: number, input: Partial<RoutingRuleInput>) => put<RoutingRule>(`/api/v1/routes/${id(routeId)}`, input),
+      remove: (routeId: number) => del(`/api/v1/routes/${id(routeId)}`),
     },
     apiKeys: {
       list: () => get<ApiKey[]>('/api/v1/api-keys'),

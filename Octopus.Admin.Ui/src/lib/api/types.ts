@@ -116,6 +116,31 @@ export interface FromChannelReply {
   skipped: string[];
 }
 
+// ---- routes (routing rules)
+export const ROUTE_PROTOCOLS = ['openai_chat', 'openai_responses', 'anthropic', 'gemini'] as const;
+export type RouteProtocol = (typeof ROUTE_PROTOCOLS)[number];
+/** Conditions, all optional and ANDed; the gateway lists only the ones a rule sets. */
+export interface RouteMatch {
+  model?: string;
+  protocol?: RouteProtocol;
+  min_input_tokens?: number;
+  has_images?: boolean;
+  has_tools?: boolean;
+  thinking?: boolean;
+  header?: Record<string, string>;
+}
+export interface RoutingRule {
+  id: number;
+  name: string;
+  priority: number;
+  match: RouteMatch;
+  /** Group name. */
+  group: string;
+  created_at: string;
+  updated_at: string;
+}
+export type RoutingRuleInput = Omit<RoutingRule, 'id' | 'created_at' | 'updated_at'>;
+
 // ---- API keys
 export const BUDGET_PERIODS = ['total', 'daily', 'weekly', 'monthly'] as const;
 export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
