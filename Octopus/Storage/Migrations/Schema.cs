@@ -194,6 +194,11 @@ internal static class Schema
                 """),
             new IndexStep("ix_request_bodies_started_at", "request_bodies", "started_at"),
         ]),
+        new(3, "api key per-group limits",
+        [
+            // JSON object: group name -> {rpm, tpm, max_concurrency}; NULL = none.
+            new SqlStep("ALTER TABLE api_keys ADD COLUMN group_limits {text} NULL"),
+        ]),
     ];
 
     /// <summary>Replaces the type placeholders for one dialect.</summary>
