@@ -5,6 +5,7 @@ import type {
   ApiKeyCreated,
   ApiKeyInput,
   Channel,
+  ChannelHealth,
   ChannelInput,
   ChannelTestReply,
   ChannelType,
@@ -19,6 +20,7 @@ import type {
   Price,
   PriceSyncReply,
   PriceValues,
+  SelfView,
   SeriesPoint,
   Settings,
   StatsSummary,
@@ -147,6 +149,7 @@ export function createClient(options: ClientOptions) {
       remove: (channelId: number) => del(`/api/v1/channels/${id(channelId)}`),
       test: (channelId: number, model?: string) =>
         post<ChannelTestReply>(`/api/v1/channels/${id(channelId)}/test`, model ? { model } : {}),
+      health: (channelId: number) => get<ChannelHealth>(`/api/v1/channels/${id(channelId)}/health`),
       syncModels: (channelId: number) => post<SyncModelsReply>(`/api/v1/channels/${id(channelId)}/sync-models`),
       fetchModels: (type: ChannelType, base_url: string, key: string) =>
         post<{ models: string[] }>('/api/v1/channels/fetch-models', { type, base_url, key }),
@@ -166,6 +169,8 @@ export function createClient(options: ClientOptions) {
       fromChannel: (channel_id: number, models?: string[]) =>
         post<FromChannelReply>('/api/v1/groups/from-channel', models ? { channel_id, models } : { channel_id }),
     },
+    /** With a client API key as the token: that key's own usage, budget and limits. */
+    self: () => get<SelfView>('/api/v1/self'),
     apiKeys: {
       list: () => get<ApiKey[]>('/api/v1/api-keys'),
       create: (input: ApiKeyInput) => post<ApiKeyCreated>('/api/v1/api-keys', input),
