@@ -96,6 +96,7 @@ describe('API keys page', () => {
     });
     render(ApiKeys);
 
+    expect((await screen.findByTestId('key-group-limits-count')).textContent).toContain('+1 per group');
     await fireEvent.click(await screen.findByTestId('key-edit'));
     const rows = await screen.findAllByTestId('key-group-limit');
     expect(rows).toHaveLength(1);

@@ -371,6 +371,7 @@ const en = {
   'login.selfLink': 'Have an API key? See its usage and limits',
   'keys.groupLimits': 'Limits per group',
   'keys.groupLimitsHint': "Apply to this key's requests to one group, on top of the limits above. Empty fields: no limit.",
+  'keys.groupLimitsCount': '+{n} per group',
   'keys.groupName': 'Group',
   'keys.rpmShort': 'RPM',
   'keys.tpmShort': 'TPM',

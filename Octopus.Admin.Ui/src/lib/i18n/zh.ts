@@ -373,6 +373,7 @@ const zh: Messages = {
   'login.selfLink': '持有 API 密钥？查看它的用量和限额',
   'keys.groupLimits': '按分组限额',
   'keys.groupLimitsHint': '作用于此密钥对某个分组的请求，叠加在上面的限额之上。留空：不限。',
+  'keys.groupLimitsCount': '+{n} 个分组限额',
   'keys.groupName': '分组',
   'keys.rpmShort': 'RPM',
   'keys.tpmShort': 'TPM',
