@@ -36,8 +36,8 @@ internal static class SelfApi
         var total = await TotalsFrom(null);
         var today = await TotalsFrom(dayStart);
         var period = k.BudgetPeriod == "total" ? total : await TotalsFrom(periodStart);
-        // The budget check's own figure when it is tracking the key (it also counts what was just recorded).
-        var used = k.Budget is null ? period.Cost : budgets.SpentOf(k.Id) ?? period.Cost;
+        // The budget check's own figure when it tracks this period (it counts even with stats turned off).
+        var used = k.Budget is null ? period.Cost : budgets.SpentIn(k.Id, periodStart) ?? period.Cost;
 
         var reply = new SelfReply
         {

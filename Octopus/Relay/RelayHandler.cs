@@ -59,9 +59,16 @@ internal sealed class RelayHandler(
         finally
         {
             if (r.Status == 0) r.Status = http.Response.StatusCode;
-            recorder.Record(r);
-            r.BudgetReservation?.Release();
-            r.LimitLease?.Release(r.Usage.InputTokens + r.Usage.OutputTokens);
+            try
+            {
+                recorder.Record(r);
+            }
+            finally
+            {
+                // Held budget and limit slots go back however the request ended.
+                r.BudgetReservation?.Release();
+                r.LimitLease?.Release(r.Usage.InputTokens + r.Usage.OutputTokens);
+            }
         }
     }
 
