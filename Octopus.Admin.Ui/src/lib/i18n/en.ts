@@ -406,6 +406,7 @@ const en = {
   'self.scope': 'Applies to',
   'self.limit': 'Limit',
   'self.inWindow': 'In use now',
+  'self.allowed': 'Allowed',
   'self.allGroups': 'All groups',
   'self.windowHint': 'Requests and tokens count over the last 60 seconds; concurrency counts requests in flight.',
 };

@@ -408,6 +408,7 @@ const zh: Messages = {
   'self.scope': '适用于',
   'self.limit': '限额',
   'self.inWindow': '当前占用',
+  'self.allowed': '上限',
   'self.allGroups': '所有分组',
   'self.windowHint': '请求数和 token 数按最近 60 秒计；并发按进行中的请求计。',
 };
