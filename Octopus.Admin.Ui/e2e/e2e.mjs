@@ -406,6 +406,21 @@ async function main() {
     const requests24h = tid('channel-card').filter({ hasText: 'mock-openai' }).getByTestId('channel-requests');
     const served = await until('the channel card to count its requests', async () => ((await requests24h.textContent())?.trim() === '3' ? '3' : null), { timeoutMs: 5000 }).catch(() => requests24h.textContent());
     check('channel card shows its 24 h requests', served === '3', `requests ${served}`);
+    // Recent health: the relay's attempts through this channel, two served and one failed.
+    const healthText = ((await tid('channel-card').filter({ hasText: 'mock-openai' }).getByTestId('channel-health').textContent()) ?? '').replace(/\s+/g, ' ').trim();
+    check('channel card shows recent success rate and last error', /ok of 3\b/.test(healthText) && healthText.includes('Last error'), healthText);
+
+    // ---- key self-service: the key alone opens its own page (no admin session involved)
+    await page.goto(base + '/self');
+    await tid('self-key').fill(secret);
+    await tid('self-submit').click();
+    const selfName = (await tid('self-name').textContent({ timeout: 10_000 }))?.trim();
+    const selfBudget = ((await tid('self-budget').textContent()) ?? '').replace(/\s+/g, ' ');
+    check('key self-service page shows the key and its budget', selfName === 'e2e' && selfBudget.includes('$5.00'), `${selfName}: ${selfBudget}`);
+    await shot('self-service-desktop-light');
+    await tid('self-signout').click();
+    await page.goto(base + '/channels');
+    await tid('channel-card').first().waitFor();
 
     // ---- backup: export with keys, import the same file back (replaces the configuration, keeping ids)
     await tid('nav-settings').click();

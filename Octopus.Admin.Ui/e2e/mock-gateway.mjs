@@ -103,6 +103,7 @@ function newApiKey(body) {
     rpm: body.rpm ?? null,
     tpm: body.tpm ?? null,
     max_concurrency: body.max_concurrency ?? null,
+    group_limits: body.group_limits ?? {},
     created_at: iso(),
     updated_at: iso(),
   };

@@ -69,6 +69,7 @@ internal static class AdminEndpoints
         });
 
         api.MapAuth();
+        api.MapSelf(); // a client key's own view: authenticated with the key, not an admin token
         var admin = api.MapGroup("").RequireAdmin();
         admin.MapChannels();
         admin.MapGroups();

@@ -40,7 +40,32 @@ internal sealed record ChannelDto
     public bool AddCacheBreakpoints { get; set; }
     public string CreatedAt { get; set; } = "";
     public string UpdatedAt { get; set; } = "";
+    /// <summary>Recent attempts (admin replies only, never in a backup).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ChannelHealthDto? Health { get; set; }
 }
+
+/// <summary>A channel's (or, in <see cref="Keys"/>, one key's) last attempts as this process saw them.</summary>
+internal sealed record ChannelHealthDto
+{
+    /// <summary>Key id, in <see cref="Keys"/> only.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long Id { get; set; }
+    /// <summary>How many recent attempts are kept.</summary>
+    public int Window { get; set; }
+    public int Attempts { get; set; }
+    public int Succeeded { get; set; }
+    public double? SuccessRate { get; set; }
+    /// <summary>Mean duration of the attempts that worked (a stream's whole length).</summary>
+    public long? AvgLatencyMs { get; set; }
+    public string? Since { get; set; }
+    public string? LastAt { get; set; }
+    public HealthErrorDto? LastError { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<ChannelHealthDto>? Keys { get; set; }
+}
+
+internal sealed record HealthErrorDto(string At, int Status, string Message);
 
 internal sealed record ChannelKeyDto
 {
@@ -115,6 +140,8 @@ internal sealed record ApiKeyDto
     public int? Rpm { get; set; }
     public int? Tpm { get; set; }
     public int? MaxConcurrency { get; set; }
+    /// <summary>Group name → limits on this key's requests to that group.</summary>
+    public Dictionary<string, Domain.RateLimits> GroupLimits { get; set; } = [];
     public string CreatedAt { get; set; } = "";
     public string UpdatedAt { get; set; } = "";
     /// <summary>The full secret: only in the reply that creates the key.</summary>
@@ -192,6 +219,54 @@ internal sealed record StatsSeriesReply(List<StatsPointDto> Points);
 
 internal sealed record StatsTopDto(string Key, string Name, long Requests, long Failed, long InputTokens, long OutputTokens, double Cost, double CacheHitRate);
 
+/// <summary>GET /self: one client key's own view.</summary>
+internal sealed record SelfReply
+{
+    public string Name { get; set; } = "";
+    public string KeyHint { get; set; } = "";
+    public bool Enabled { get; set; }
+    public string? ExpiresAt { get; set; }
+    public List<string> AllowedGroups { get; set; } = [];
+    public double? Budget { get; set; }
+    public string BudgetPeriod { get; set; } = "";
+    /// <summary>Cost in the current budget period.</summary>
+    public double BudgetUsed { get; set; }
+    public double? BudgetLeft { get; set; }
+    public string? BudgetResetsAt { get; set; }
+    public SelfUsage Usage { get; set; } = new();
+    public SelfLimits Limits { get; set; } = new();
+}
+
+internal sealed record SelfUsage
+{
+    public SelfTotals? Today { get; set; }
+    /// <summary>The current budget period (all time for `total`).</summary>
+    public SelfTotals? Period { get; set; }
+    public SelfTotals? Total { get; set; }
+}
+
+internal sealed record SelfTotals(string? From, long Requests, long Succeeded, long Failed, long InputTokens, long OutputTokens, double Cost);
+
+internal sealed record SelfWindow(long Requests, long Tokens, int InFlight);
+
+internal sealed record SelfLimits
+{
+    public int? Rpm { get; set; }
+    public int? Tpm { get; set; }
+    public int? MaxConcurrency { get; set; }
+    /// <summary>Use of the key-wide limits: requests and tokens in the last 60 s, requests in flight.</summary>
+    public SelfWindow Window { get; set; } = new(0, 0, 0);
+    public Dictionary<string, SelfGroupLimits> Groups { get; set; } = [];
+}
+
+internal sealed record SelfGroupLimits
+{
+    public int? Rpm { get; set; }
+    public int? Tpm { get; set; }
+    public int? MaxConcurrency { get; set; }
+    public SelfWindow Window { get; set; } = new(0, 0, 0);
+}
+
 /// <summary>One file holding the whole configuration. Channel key secrets only with include_keys=true.</summary>
 internal sealed record BackupDocument
 {
@@ -221,6 +296,7 @@ internal sealed record BackupApiKey
     public int? Rpm { get; set; }
     public int? Tpm { get; set; }
     public int? MaxConcurrency { get; set; }
+    public Dictionary<string, Domain.RateLimits>? GroupLimits { get; set; }
     public string? CreatedAt { get; set; }
     public string? UpdatedAt { get; set; }
 }
@@ -237,6 +313,7 @@ internal sealed record BackupImportReply(int Channels, int Groups, int ApiKeys, 
 [JsonSerializable(typeof(ChannelDto))]
 [JsonSerializable(typeof(List<ChannelDto>))]
 [JsonSerializable(typeof(ChannelKeyDto))]
+[JsonSerializable(typeof(ChannelHealthDto))]
 [JsonSerializable(typeof(ChannelTestReply))]
 [JsonSerializable(typeof(SyncModelsReply))]
 [JsonSerializable(typeof(FetchModelsReply))]
@@ -259,6 +336,7 @@ internal sealed record BackupImportReply(int Channels, int Groups, int ApiKeys, 
 [JsonSerializable(typeof(StatsSummaryReply))]
 [JsonSerializable(typeof(StatsSeriesReply))]
 [JsonSerializable(typeof(List<StatsTopDto>))]
+[JsonSerializable(typeof(SelfReply))]
 [JsonSerializable(typeof(BackupDocument))]
 [JsonSerializable(typeof(BackupImportReply))]
 internal sealed partial class AdminJsonContext : JsonSerializerContext;

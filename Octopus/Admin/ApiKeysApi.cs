@@ -8,11 +8,12 @@ namespace Octopus.Admin;
 /// <summary>/api-keys: client keys for the relay. The secret is shown once, in the create reply.</summary>
 internal static class ApiKeysApi
 {
+    private static readonly string[] LimitFields = ["rpm", "tpm", "max_concurrency"];
     private static readonly string[] BudgetPeriods = ["total", "daily", "weekly", "monthly"];
     private static readonly string[] Fields =
     [
         "name", "enabled", "expires_at", "allowed_groups", "budget", "budget_period", "rpm", "tpm", "max_concurrency",
-        "id", "key_hint", "created_at", "updated_at",
+        "group_limits", "id", "key_hint", "created_at", "updated_at",
     ];
 
     public static void MapApiKeys(this RouteGroupBuilder api)
@@ -77,6 +78,7 @@ internal static class ApiKeysApi
         var rpm = input.Present("rpm") ? input.Int("rpm", min: 1) : existing?.RequestsPerMinute;
         var tpm = input.Present("tpm") ? input.Int("tpm", min: 1) : existing?.TokensPerMinute;
         var concurrency = input.Present("max_concurrency") ? input.Int("max_concurrency", min: 1) : existing?.MaxConcurrency;
+        var groupLimits = input.Present("group_limits") ? ParseGroupLimits(input) : existing?.GroupLimits;
         if (!input.IsValid) return null;
         return new ApiKey
         {
@@ -92,7 +94,38 @@ internal static class ApiKeysApi
             RequestsPerMinute = rpm,
             TokensPerMinute = tpm,
             MaxConcurrency = concurrency,
+            GroupLimits = groupLimits ?? ApiKey.EmptyGroupLimits,
         };
+    }
+
+    /// <summary>`{"group": {"rpm": 10, "tpm": null, "max_concurrency": 2}}`; null or {} clears; all-null entries are dropped.</summary>
+    private static Dictionary<string, RateLimits> ParseGroupLimits(JsonInput input)
+    {
+        var limits = new Dictionary<string, RateLimits>(StringComparer.Ordinal);
+        if (input.Element("group_limits") is not { } map) return limits;
+        if (map.ValueKind != System.Text.Json.JsonValueKind.Object)
+        {
+            input.Fail("group_limits", "must be an object of group name to {rpm, tpm, max_concurrency}");
+            return limits;
+        }
+        foreach (var entry in map.EnumerateObject())
+        {
+            var path = input.Path("group_limits") + "." + entry.Name;
+            if (entry.Name.Trim().Length == 0 || entry.Name.Length > 255)
+            {
+                input.Fail("group_limits." + entry.Name, "must be a group name (1-255 characters)");
+                continue;
+            }
+            if (entry.Value.ValueKind != System.Text.Json.JsonValueKind.Object)
+            {
+                input.Fail("group_limits." + entry.Name, "must be an object {rpm, tpm, max_concurrency}");
+                continue;
+            }
+            var n = input.Nested(entry.Value, path, LimitFields);
+            var l = new RateLimits { Rpm = n.Int("rpm", min: 1), Tpm = n.Int("tpm", min: 1), MaxConcurrency = n.Int("max_concurrency", min: 1) };
+            if (!l.IsEmpty) limits[entry.Name.Trim()] = l;
+        }
+        return limits;
     }
 
     public static ApiKeyDto ToDto(ApiKey k) => new()
@@ -108,6 +141,7 @@ internal static class ApiKeysApi
         Rpm = k.RequestsPerMinute,
         Tpm = k.TokensPerMinute,
         MaxConcurrency = k.MaxConcurrency,
+        GroupLimits = k.GroupLimits.ToDictionary(),
         CreatedAt = Times.Format(k.CreatedAt),
         UpdatedAt = Times.Format(k.UpdatedAt),
     };

@@ -47,6 +47,7 @@ internal static class BackupApi
                     Rpm = k.RequestsPerMinute,
                     Tpm = k.TokensPerMinute,
                     MaxConcurrency = k.MaxConcurrency,
+                    GroupLimits = k.GroupLimits.Count == 0 ? null : k.GroupLimits.ToDictionary(),
                     CreatedAt = Times.Format(k.CreatedAt),
                     UpdatedAt = Times.Format(k.UpdatedAt),
                 }).ToList(),
@@ -191,6 +192,8 @@ internal static class BackupApi
             if (string.IsNullOrWhiteSpace(k.Name)) errors[path + ".name"] = "must not be empty";
             else if (!names.Add(k.Name)) errors[path + ".name"] = "is used twice";
             if (k.KeyHash.Length != 64) errors[path + ".key_hash"] = "must be a 64-character hex SHA-256";
+            foreach (var (group, l) in k.GroupLimits ?? [])
+                if (l.Rpm < 1 || l.Tpm < 1 || l.MaxConcurrency < 1) errors[$"{path}.group_limits.{group}"] = "limits must be at least 1";
             keys.Add(new ApiKey
             {
                 Id = k.Id,
@@ -205,6 +208,7 @@ internal static class BackupApi
                 RequestsPerMinute = k.Rpm,
                 TokensPerMinute = k.Tpm,
                 MaxConcurrency = k.MaxConcurrency,
+                GroupLimits = k.GroupLimits?.Where(g => !g.Value.IsEmpty).ToDictionary() ?? ApiKey.EmptyGroupLimits,
                 CreatedAt = Time(k.CreatedAt, path + ".created_at"),
                 UpdatedAt = Time(k.UpdatedAt, path + ".updated_at"),
             });

@@ -15,18 +15,21 @@ internal static class ChannelsApi
         "name", "type", "enabled", "base_urls", "keys", "models", "auto_sync", "model_filter", "headers", "proxy", "param_override",
         "probe_policy", "add_cache_breakpoints",
         // Read-only fields of the reply, accepted and ignored so a client can send back what it got.
-        "id", "synced_models", "created_at", "updated_at",
+        "id", "synced_models", "created_at", "updated_at", "health",
     ];
 
     private static readonly string[] KeyFields = ["id", "enabled", "remark", "key", "status", "status_reason", "status_at"];
 
     public static void MapChannels(this RouteGroupBuilder api)
     {
-        api.MapGet("/channels", async (ChannelStore store, CancellationToken ct) =>
-            ApiResults.Json((await store.ListAsync(ct)).Select(ToDto).ToList(), AdminJsonContext.Default.ListChannelDto));
+        api.MapGet("/channels", async (ChannelStore store, Relay.Health.ChannelHealth health, CancellationToken ct) =>
+            ApiResults.Json((await store.ListAsync(ct)).Select(c => ToDto(c) with { Health = HealthOf(c, health) }).ToList(), AdminJsonContext.Default.ListChannelDto));
 
-        api.MapGet("/channels/{id:long}", async (long id, ChannelStore store, CancellationToken ct) =>
-            await store.GetAsync(id, ct) is { } c ? ApiResults.Json(ToDto(c), AdminJsonContext.Default.ChannelDto) : ApiResults.NotFound("channel"));
+        api.MapGet("/channels/{id:long}", async (long id, ChannelStore store, Relay.Health.ChannelHealth health, CancellationToken ct) =>
+            await store.GetAsync(id, ct) is { } c ? ApiResults.Json(ToDto(c) with { Health = HealthOf(c, health) }, AdminJsonContext.Default.ChannelDto) : ApiResults.NotFound("channel"));
+
+        api.MapGet("/channels/{id:long}/health", async (long id, ChannelStore store, Relay.Health.ChannelHealth health, CancellationToken ct) =>
+            await store.GetAsync(id, ct) is { } c ? ApiResults.Json(HealthOf(c, health), AdminJsonContext.Default.ChannelHealthDto) : ApiResults.NotFound("channel"));
 
         api.MapPost("/channels", Create);
         api.MapPut("/channels/{id:long}", Update);
@@ -88,7 +91,8 @@ internal static class ChannelsApi
         var updated = await store.UpdateAsync(channel!, ctx.RequestAborted);
         if (updated is null) return ApiResults.NotFound("channel");
         await AdminEndpoints.ConfigChangedAsync(ctx);
-        return ApiResults.Json(ToDto(updated), AdminJsonContext.Default.ChannelDto);
+        var health = ctx.RequestServices.GetRequiredService<Relay.Health.ChannelHealth>();
+        return ApiResults.Json(ToDto(updated) with { Health = HealthOf(updated, health) }, AdminJsonContext.Default.ChannelDto);
     }
 
     /// <summary>Reads a create (existing = null) or a partial update; errors land in input.Errors.</summary>
@@ -286,6 +290,28 @@ internal static class ChannelsApi
         CreatedAt = Times.Format(c.CreatedAt),
         UpdatedAt = Times.Format(c.UpdatedAt),
     };
+
+    /// <summary>Recent attempts through the channel and each of its keys, as the relay saw them (this process only).</summary>
+    public static ChannelHealthDto HealthOf(Channel c, Relay.Health.ChannelHealth health)
+    {
+        var dto = ToHealthDto(health.OfChannel(c.Id));
+        dto.Keys = c.Keys.Select(k => ToHealthDto(health.OfKey(k.Id)) with { Id = k.Id }).ToList();
+        return dto;
+    }
+
+    private static ChannelHealthDto ToHealthDto(Relay.Health.HealthSummary? h) => h is null || h.Attempts == 0
+        ? new ChannelHealthDto { Window = Relay.Health.ChannelHealth.Window }
+        : new ChannelHealthDto
+        {
+            Window = Relay.Health.ChannelHealth.Window,
+            Attempts = h.Attempts,
+            Succeeded = h.Succeeded,
+            SuccessRate = h.SuccessRate,
+            AvgLatencyMs = h.AvgLatencyMs,
+            Since = Times.Format(h.Since),
+            LastAt = Times.Format(h.LastAt),
+            LastError = h.LastError is { } e ? new HealthErrorDto(Times.Format(e.At)!, e.Status, e.Message) : null,
+        };
 
     public static ChannelKeyDto ToDto(ChannelKey k) => new()
     {

@@ -21,6 +21,10 @@ internal sealed record ApiKey
     public int? RequestsPerMinute { get; init; }
     public int? TokensPerMinute { get; init; }
     public int? MaxConcurrency { get; init; }
+    /// <summary>Limits on this key's requests to one group (by group name), on top of the key-wide ones.</summary>
+    public IReadOnlyDictionary<string, RateLimits> GroupLimits { get; init; } = EmptyGroupLimits;
+
+    public static readonly IReadOnlyDictionary<string, RateLimits> EmptyGroupLimits = new Dictionary<string, RateLimits>();
     public long CreatedAt { get; init; }
     public long UpdatedAt { get; init; }
 }

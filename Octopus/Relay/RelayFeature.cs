@@ -15,6 +15,8 @@ internal static class RelayFeature
         services.AddSingleton<MemberCooldowns>();
         services.AddSingleton<AffinityTable>();
         services.AddSingleton<UpstreamClients>();
+        services.AddSingleton<Limits.KeyLimiter>();
+        services.AddSingleton<ChannelHealth>();
         services.AddSingleton<RelayHandler>();
         services.AddSingleton<KeyStatusWriter>();
         services.AddSingleton<ProbeService>();

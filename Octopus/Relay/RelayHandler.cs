@@ -29,6 +29,8 @@ internal sealed class RelayHandler(
     UpstreamClients clients,
     IRelayRecorder recorder,
     Stats.BudgetTracker budgets,
+    Limits.KeyLimiter limiter,
+    ChannelHealth health,
     TimeProvider clock,
     ILogger<RelayHandler> log)
 {
@@ -57,8 +59,16 @@ internal sealed class RelayHandler(
         finally
         {
             if (r.Status == 0) r.Status = http.Response.StatusCode;
-            recorder.Record(r);
-            r.BudgetReservation?.Release();
+            try
+            {
+                recorder.Record(r);
+            }
+            finally
+            {
+                // Held budget and limit slots go back however the request ended.
+                r.BudgetReservation?.Release();
+                r.LimitLease?.Release(r.Usage.InputTokens + r.Usage.OutputTokens);
+            }
         }
     }
 
@@ -131,6 +141,15 @@ internal sealed class RelayHandler(
             return;
         }
         r.BudgetReservation = budget.Reservation;
+
+        if (limiter.TryAcquire(apiKey!, group.Name, out var lease) is { } limited)
+        {
+            // Transient, unlike a spent budget: the SDKs wait retry-after and try again.
+            http.Response.Headers.RetryAfter = limited.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await WriteErrorAsync(r, 429, $"rate limit reached: {limited.Limit}; retry in {limited.RetryAfterSeconds} s");
+            return;
+        }
+        r.LimitLease = lease;
 
         r.ConversationId = ConversationIdentity(r);
         await RelayToGroupAsync(r, snapshot, group);
@@ -359,6 +378,15 @@ internal sealed class RelayHandler(
         finally
         {
             response?.Dispose();
+            // No status and no error: the client went away mid-attempt, which says nothing about the channel.
+            if (status != 0 || error is not null)
+            {
+                // A stream cut after it was committed fails the request (r.Error), not the attempt's own error.
+                var failure = error ?? (r.Channel == channel ? r.Error : null);
+                // A client mistake the upstream rightly refused (400, 404, 422...) says nothing bad about the channel either.
+                var channelOk = failure is null ? status is >= 200 and < 300 : error is not null && status is >= 400 and < 500 and not (401 or 403 or 408 or 429);
+                health.Record(channel, key.Id, channelOk, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, status, channelOk ? null : failure);
+            }
             r.Attempts.Add(new RequestAttempt
             {
                 ChannelId = channel.Id,

@@ -24,6 +24,8 @@ internal sealed class RelayRequest
     public List<RequestAttempt> Attempts { get; } = [];
     /// <summary>This request's estimated cost held against its key's budget; released once it is recorded.</summary>
     public Stats.BudgetReservation? BudgetReservation { get; set; }
+    /// <summary>This request's hold on its key's rate limits; released (with its tokens) once it is recorded.</summary>
+    public Limits.LimitLease? LimitLease { get; set; }
 
     // Outcome
     public int Status { get; set; }

@@ -117,6 +117,13 @@ internal sealed class BudgetTracker(StatsStore store, IUnflushedStats unflushed,
     internal double? SpentOf(long apiKeyId) =>
         _keys.TryGetValue(apiKeyId, out var e) && e.Loaded ? e.Spent : null;
 
+    /// <summary>The key's tracked spend in the period starting at <paramref name="periodStart"/>; null when not tracked for it.</summary>
+    internal double? SpentIn(long apiKeyId, DateTimeOffset periodStart)
+    {
+        if (!_keys.TryGetValue(apiKeyId, out var e)) return null;
+        lock (e.Gate) return e.Loaded && e.PeriodStartMs == periodStart.ToUnixTimeMilliseconds() ? e.Spent : null;
+    }
+
     internal void Released() => Interlocked.Decrement(ref _inFlight);
 
     private async Task<(double Spent, long Requests)> LoadAsync(long apiKeyId, long startMs)

@@ -9,7 +9,7 @@ internal sealed class ApiKeyStore(Database db)
 {
     private const string Entity = "api key";
     private const string Columns =
-        "id, name, key_hash, key_hint, enabled, expires_at, allowed_groups, budget, budget_period, rpm, tpm, max_concurrency, created_at, updated_at";
+        "id, name, key_hash, key_hint, enabled, expires_at, allowed_groups, budget, budget_period, rpm, tpm, max_concurrency, group_limits, created_at, updated_at";
 
     public Task<IReadOnlyList<ApiKey>> ListAsync(CancellationToken ct) =>
         db.RunAsync<IReadOnlyList<ApiKey>>(Entity, async conn =>
@@ -43,7 +43,7 @@ internal sealed class ApiKeyStore(Database db)
         {
             var n = await conn.ExecuteAsync("""
                 UPDATE api_keys SET name = @Name, enabled = @Enabled, expires_at = @ExpiresAt, allowed_groups = @AllowedGroups, budget = @Budget,
-                    budget_period = @BudgetPeriod, rpm = @Rpm, tpm = @Tpm, max_concurrency = @MaxConcurrency, updated_at = @UpdatedAt
+                    budget_period = @BudgetPeriod, rpm = @Rpm, tpm = @Tpm, max_concurrency = @MaxConcurrency, group_limits = @GroupLimits, updated_at = @UpdatedAt
                 WHERE id = @Id
                 """, new
             {
@@ -57,6 +57,7 @@ internal sealed class ApiKeyStore(Database db)
                 Rpm = (long?)key.RequestsPerMinute,
                 Tpm = (long?)key.TokensPerMinute,
                 MaxConcurrency = (long?)key.MaxConcurrency,
+                GroupLimits = JsonColumn.Write(key.GroupLimits),
                 UpdatedAt = Database.NowMs(),
                 Cancel = ct,
             }, tx);
@@ -85,6 +86,7 @@ internal sealed class ApiKeyStore(Database db)
             Rpm = (long?)key.RequestsPerMinute,
             Tpm = (long?)key.TokensPerMinute,
             MaxConcurrency = (long?)key.MaxConcurrency,
+            GroupLimits = JsonColumn.Write(key.GroupLimits),
             CreatedAt = keepId && key.CreatedAt > 0 ? key.CreatedAt : now,
             UpdatedAt = keepId && key.UpdatedAt > 0 ? key.UpdatedAt : now,
         };
@@ -92,13 +94,13 @@ internal sealed class ApiKeyStore(Database db)
         {
             await conn.ExecuteAsync($"""
                 INSERT INTO api_keys ({Columns})
-                VALUES (@Id, @Name, @KeyHash, @KeyHint, @Enabled, @ExpiresAt, @AllowedGroups, @Budget, @BudgetPeriod, @Rpm, @Tpm, @MaxConcurrency, @CreatedAt, @UpdatedAt)
+                VALUES (@Id, @Name, @KeyHash, @KeyHint, @Enabled, @ExpiresAt, @AllowedGroups, @Budget, @BudgetPeriod, @Rpm, @Tpm, @MaxConcurrency, @GroupLimits, @CreatedAt, @UpdatedAt)
                 """, args, tx);
             return key.Id;
         }
         return await conn.ExecuteScalarAsync<long>(db.ReturningId("""
-            INSERT INTO api_keys (name, key_hash, key_hint, enabled, expires_at, allowed_groups, budget, budget_period, rpm, tpm, max_concurrency, created_at, updated_at)
-            VALUES (@Name, @KeyHash, @KeyHint, @Enabled, @ExpiresAt, @AllowedGroups, @Budget, @BudgetPeriod, @Rpm, @Tpm, @MaxConcurrency, @CreatedAt, @UpdatedAt)
+            INSERT INTO api_keys (name, key_hash, key_hint, enabled, expires_at, allowed_groups, budget, budget_period, rpm, tpm, max_concurrency, group_limits, created_at, updated_at)
+            VALUES (@Name, @KeyHash, @KeyHint, @Enabled, @ExpiresAt, @AllowedGroups, @Budget, @BudgetPeriod, @Rpm, @Tpm, @MaxConcurrency, @GroupLimits, @CreatedAt, @UpdatedAt)
             """), args, tx);
     }
 
@@ -116,6 +118,7 @@ internal sealed class ApiKeyStore(Database db)
         RequestsPerMinute = (int?)r.Rpm,
         TokensPerMinute = (int?)r.Tpm,
         MaxConcurrency = (int?)r.MaxConcurrency,
+        GroupLimits = JsonColumn.ReadGroupLimits(r.GroupLimits),
         CreatedAt = r.CreatedAt,
         UpdatedAt = r.UpdatedAt,
     };

@@ -78,6 +78,7 @@ internal sealed class ApiKeyRow
     public long? Rpm { get; set; }
     public long? Tpm { get; set; }
     public long? MaxConcurrency { get; set; }
+    public string? GroupLimits { get; set; }
     public long CreatedAt { get; set; }
     public long UpdatedAt { get; set; }
 }

@@ -10,6 +10,7 @@ namespace Octopus.Storage;
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(List<RequestAttempt>))]
 [JsonSerializable(typeof(GroupSettings))]
+[JsonSerializable(typeof(Dictionary<string, RateLimits>))]
 internal sealed partial class StorageJsonContext : JsonSerializerContext;
 
 /// <summary>Reads and writes the JSON text columns; a damaged value reads as empty rather than failing the row.</summary>
@@ -24,6 +25,12 @@ internal static class JsonColumn
         JsonSerializer.Serialize(attempts as List<RequestAttempt> ?? [.. attempts], StorageJsonContext.Default.ListRequestAttempt);
 
     public static string Write(GroupSettings settings) => JsonSerializer.Serialize(settings, StorageJsonContext.Default.GroupSettings);
+
+    public static string? Write(IReadOnlyDictionary<string, RateLimits> limits) => limits.Count == 0 ? null :
+        JsonSerializer.Serialize(limits as Dictionary<string, RateLimits> ?? new Dictionary<string, RateLimits>(limits), StorageJsonContext.Default.DictionaryStringRateLimits);
+
+    public static IReadOnlyDictionary<string, RateLimits> ReadGroupLimits(string? json) =>
+        Read(json, StorageJsonContext.Default.DictionaryStringRateLimits) is { Count: > 0 } d ? d : ApiKey.EmptyGroupLimits;
 
     public static List<string> ReadList(string? json) => Read(json, StorageJsonContext.Default.ListString) ?? [];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiKeyFormToInput, apiKeyToForm, isExpired, periodStart, spendFor } from './apiKeyForm';
+import { apiKeyFormToInput, apiKeyToForm, emptyGroupLimit, isExpired, periodStart, spendFor } from './apiKeyForm';
 
 describe('api key form', () => {
   it('builds the body with nulls for unlimited values', () => {
@@ -21,7 +21,47 @@ describe('api key form', () => {
       rpm: 60,
       tpm: null,
       max_concurrency: null,
+      group_limits: {},
     });
+  });
+
+  it('reads and writes per-group limits, dropping empty rows', () => {
+    const form = apiKeyToForm({
+      id: 1,
+      name: 'team',
+      key_hint: 'sk-oc-ab…yz',
+      enabled: true,
+      expires_at: null,
+      allowed_groups: [],
+      budget: null,
+      budget_period: 'total',
+      rpm: 100,
+      tpm: null,
+      max_concurrency: null,
+      group_limits: { 'gpt-4o': { rpm: 10, tpm: null, max_concurrency: 2 } },
+      created_at: '',
+      updated_at: '',
+    });
+    expect(form.groupLimits).toEqual([{ group: 'gpt-4o', rpm: '10', tpm: '', maxConcurrency: '2' }]);
+    form.groupLimits.push(emptyGroupLimit('claude'), emptyGroupLimit());
+    form.groupLimits[1].tpm = 5000;
+    const { input, errors } = apiKeyFormToInput(form);
+    expect(errors).toEqual({});
+    expect(input.group_limits).toEqual({
+      'gpt-4o': { rpm: 10, tpm: null, max_concurrency: 2 },
+      claude: { rpm: null, tpm: 5000, max_concurrency: null },
+    });
+  });
+
+  it('rejects a group limit without a group, a group named twice and a bad value', () => {
+    const form = apiKeyToForm(null);
+    form.name = 'x';
+    form.groupLimits = [{ group: '', rpm: '5', tpm: '', maxConcurrency: '' }];
+    expect(apiKeyFormToInput(form).errors).toEqual({ groupLimits: 'keys.err.groupLimitGroup' });
+    form.groupLimits = [emptyGroupLimit('g'), emptyGroupLimit('g')].map((r) => ({ ...r, rpm: 1 }));
+    expect(apiKeyFormToInput(form).errors).toEqual({ groupLimits: 'keys.err.groupLimitTwice' });
+    form.groupLimits = [{ group: 'g', rpm: '0', tpm: '', maxConcurrency: '' }];
+    expect(apiKeyFormToInput(form).errors).toEqual({ limits: 'keys.err.limits' });
   });
 
   it('rejects a negative budget and fractional limits', () => {

@@ -1,5 +1,5 @@
 // API key editor state, budget periods and spend lookup.
-import type { ApiKey, ApiKeyInput, BudgetPeriod, TopRow } from './api/types';
+import type { ApiKey, ApiKeyInput, BudgetPeriod, RateLimits, TopRow } from './api/types';
 import { fieldText, fromLocalInput, optionalNumber, toLocalInput } from './format';
 
 export interface ApiKeyForm {
@@ -13,6 +13,19 @@ export interface ApiKeyForm {
   rpm: string | number | null;
   tpm: string | number | null;
   maxConcurrency: string | number | null;
+  /** Limits for one group each, on top of the key-wide ones. */
+  groupLimits: GroupLimitRow[];
+}
+
+export interface GroupLimitRow {
+  group: string;
+  rpm: string | number | null;
+  tpm: string | number | null;
+  maxConcurrency: string | number | null;
+}
+
+export function emptyGroupLimit(group = ''): GroupLimitRow {
+  return { group, rpm: '', tpm: '', maxConcurrency: '' };
 }
 
 export function apiKeyToForm(k?: ApiKey | null): ApiKeyForm {
@@ -27,10 +40,24 @@ export function apiKeyToForm(k?: ApiKey | null): ApiKeyForm {
     rpm: s(k?.rpm),
     tpm: s(k?.tpm),
     maxConcurrency: s(k?.max_concurrency),
+    groupLimits: Object.entries(k?.group_limits ?? {}).map(([group, l]) => ({
+      group,
+      rpm: s(l.rpm),
+      tpm: s(l.tpm),
+      maxConcurrency: s(l.max_concurrency),
+    })),
   };
 }
 
-export type ApiKeyErrors = Partial<Record<'name' | 'budget' | 'limits' | 'expiresAt', string>>;
+export type ApiKeyErrors = Partial<Record<'name' | 'budget' | 'limits' | 'groupLimits' | 'expiresAt', string>>;
+
+/** A limit field: null when empty, NaN when not a whole number of 1 or more. */
+function limitValue(v: string | number | null): number | null {
+  const text = fieldText(v);
+  if (!text) return null;
+  const n = optionalNumber(text);
+  return n === null || n < 1 || !Number.isInteger(n) ? NaN : n;
+}
 
 export function apiKeyFormToInput(form: ApiKeyForm, now = Date.now()): { input: ApiKeyInput; errors: ApiKeyErrors } {
   const errors: ApiKeyErrors = {};
@@ -43,6 +70,15 @@ export function apiKeyFormToInput(form: ApiKeyForm, now = Date.now()): { input: 
   const limits = limitTexts.map((v) => optionalNumber(v));
   if (limitTexts.some((v, i) => v && (limits[i] === null || limits[i]! < 1 || !Number.isInteger(limits[i]))))
     errors.limits = 'keys.err.limits';
+  const groupLimits: Record<string, RateLimits> = {};
+  for (const row of form.groupLimits) {
+    const group = row.group.trim();
+    const l = { rpm: limitValue(row.rpm), tpm: limitValue(row.tpm), max_concurrency: limitValue(row.maxConcurrency) };
+    if ([l.rpm, l.tpm, l.max_concurrency].some((v) => Number.isNaN(v))) errors.limits = 'keys.err.limits';
+    else if (!group && (l.rpm ?? l.tpm ?? l.max_concurrency) !== null) errors.groupLimits = 'keys.err.groupLimitGroup';
+    else if (group && group in groupLimits) errors.groupLimits = 'keys.err.groupLimitTwice';
+    else if (group && (l.rpm ?? l.tpm ?? l.max_concurrency) !== null) groupLimits[group] = l;
+  }
   const expires = fromLocalInput(form.expiresAt);
   if (form.expiresAt && !expires) errors.expiresAt = 'keys.err.expiry';
   return {
@@ -56,6 +92,7 @@ export function apiKeyFormToInput(form: ApiKeyForm, now = Date.now()): { input: 
       rpm: limits[0],
       tpm: limits[1],
       max_concurrency: limits[2],
+      group_limits: groupLimits,
     },
     errors,
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Channel } from './api/types';
-import { allModels, channelState, channelToForm, formToInput, keySummary } from './channelForm';
+import { allModels, channelState, channelToForm, formToInput, healthTone, keySummary } from './channelForm';
 
 const channel: Channel = {
   id: 4,
@@ -105,5 +105,15 @@ describe('channel state', () => {
 
   it('lists manual models first, then synced ones without duplicates', () => {
     expect(allModels(channel)).toEqual(['gpt-4o', 'gpt-4o-mini']);
+  });
+});
+
+describe('health tone', () => {
+  it('is ok from 95 %, warn from 70 %, err below, and blank without attempts', () => {
+    expect(healthTone({ attempts: 20, success_rate: 0.95 })).toBe('ok');
+    expect(healthTone({ attempts: 20, success_rate: 0.7 })).toBe('warn');
+    expect(healthTone({ attempts: 20, success_rate: 0.5 })).toBe('err');
+    expect(healthTone({ attempts: 0, success_rate: null })).toBe('');
+    expect(healthTone(undefined)).toBe('');
   });
 });

@@ -1,5 +1,5 @@
 // The channel editor's state and its mapping to the API body (kept out of the component so it is unit-tested).
-import type { Channel, ChannelInput, ChannelKey, ChannelKeyEdit, ChannelType, ProbePolicy } from './api/types';
+import type { Channel, ChannelHealth, ChannelInput, ChannelKey, ChannelKeyEdit, ChannelType, ProbePolicy } from './api/types';
 import { headersToText, parseHeaders, parseJsonObject, parseLines } from './format';
 
 export const TYPE_LABELS: Record<ChannelType, string> = {
@@ -150,6 +150,13 @@ export function channelState(c: Channel): 'off' | 'down' | 'degraded' | 'ok' {
   if (k.active === 0) return 'down';
   if (k.setAside > 0) return 'degraded';
   return 'ok';
+}
+
+/** Tone of a recent-health figure: ok from 95 % success, warn from 70 %, err below; '' with no recent attempts. */
+export function healthTone(h: Pick<ChannelHealth, 'attempts' | 'success_rate'> | null | undefined): 'ok' | 'warn' | 'err' | '' {
+  if (!h || h.attempts === 0 || h.success_rate === null) return '';
+  if (h.success_rate >= 0.95) return 'ok';
+  return h.success_rate >= 0.7 ? 'warn' : 'err';
 }
 
 /** Every model a channel offers: manual ones first, then synced ones not already listed. */

@@ -86,4 +86,31 @@ describe('API keys page', () => {
     await waitFor(() => expect(screen.queryByTestId('key-row')).toBeNull());
     expect(calls.some((c) => c.method === 'DELETE' && c.path === '/api/v1/api-keys/3')).toBe(true);
   });
+
+  it('edits per-group limits in the key editor', async () => {
+    const { calls } = mockApi({
+      'GET /api/v1/api-keys': () => [key(3, 'ci', { rpm: 100, group_limits: { 'gpt-4o': { rpm: 10, tpm: null, max_concurrency: 2 } } })],
+      'GET /api/v1/groups': () => [],
+      'GET /api/v1/stats/top': () => [],
+      'PUT /api/v1/api-keys/3': (body) => key(3, 'ci', body as object),
+    });
+    render(ApiKeys);
+
+    expect((await screen.findByTestId('key-group-limits-count')).textContent).toContain('+1 per group');
+    await fireEvent.click(await screen.findByTestId('key-edit'));
+    const rows = await screen.findAllByTestId('key-group-limit');
+    expect(rows).toHaveLength(1);
+    expect((screen.getByTestId('key-group-limit-group') as HTMLInputElement).value).toBe('gpt-4o');
+    await fireEvent.click(screen.getByTestId('key-group-limit-add'));
+    const groups = screen.getAllByTestId('key-group-limit-group');
+    await fireEvent.input(groups[1], { target: { value: 'claude' } });
+    await fireEvent.input(screen.getAllByTestId('key-group-limit-tpm')[1], { target: { value: '5000' } });
+    await fireEvent.click(screen.getByTestId('key-save'));
+
+    await waitFor(() => expect(calls.some((c) => c.method === 'PUT')).toBe(true));
+    expect(calls.find((c) => c.method === 'PUT')!.body).toMatchObject({
+      rpm: 100,
+      group_limits: { 'gpt-4o': { rpm: 10, tpm: null, max_concurrency: 2 }, claude: { rpm: null, tpm: 5000, max_concurrency: null } },
+    });
+  });
 });

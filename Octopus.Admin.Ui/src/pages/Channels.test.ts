@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import Channels from './Channels.svelte';
 import { session } from '../lib/session.svelte';
 import { i18n } from '../lib/i18n/index.svelte';
@@ -81,5 +81,48 @@ describe('channels page', () => {
     expect(await screen.findByText('Give the channel a name.')).toBeTruthy();
     expect(screen.getByText('At least one key is needed.')).toBeTruthy();
     expect(calls.filter((c) => c.method === 'POST')).toHaveLength(0);
+  });
+
+  it('shows recent health on the card and per key in the editor', async () => {
+    const health = (id: number | undefined, attempts: number, succeeded: number, lastError: boolean) => ({
+      ...(id ? { id } : {}),
+      window: 100,
+      attempts,
+      succeeded,
+      success_rate: attempts ? succeeded / attempts : null,
+      avg_latency_ms: attempts ? 420 : null,
+      since: attempts ? '2026-01-01T00:00:00Z' : null,
+      last_at: attempts ? '2026-01-01T00:01:00Z' : null,
+      last_error: lastError ? { at: new Date(Date.now() - 120_000).toISOString(), status: 500, message: 'upstream 500: boom for ***' } : null,
+    });
+    const base = {
+      type: 'openai', enabled: true, base_urls: ['https://a.example/v1'], models: ['gpt-4o'], synced_models: [],
+      auto_sync: false, model_filter: null, headers: {}, proxy: null, param_override: null, probe_policy: 'passive',
+      add_cache_breakpoints: false, created_at: '', updated_at: '',
+    };
+    const key = (id: number) => ({ id, key: 'sk-ab…yz', enabled: true, status: 'active', status_reason: null, status_at: null, remark: null });
+    mockApi({
+      'GET /api/v1/channels': () => [
+        { ...base, id: 1, name: 'flaky', keys: [key(11), key(12)], health: { ...health(undefined, 8, 6, true), keys: [health(11, 8, 6, true), health(12, 0, 0, false)] } },
+        { ...base, id: 2, name: 'quiet', keys: [key(21)], health: { ...health(undefined, 0, 0, false), keys: [health(21, 0, 0, false)] } },
+      ],
+      'GET /api/v1/stats/top': () => [],
+    });
+    render(Channels);
+
+    const cards = await screen.findAllByTestId('channel-card');
+    const flaky = within(cards[0]);
+    expect(flaky.getByTestId('channel-health-rate').textContent).toContain('75.0% ok of 8');
+    expect(flaky.getByTestId('channel-health-rate').className).toContain('warn');
+    expect(flaky.getByTestId('channel-health').textContent).toContain('420 ms');
+    expect(flaky.getByTestId('channel-last-error').textContent).toContain('Last error 2m ago (500):');
+    expect(flaky.getByTestId('channel-last-error').textContent).toContain('upstream 500: boom for ***');
+    expect(within(cards[1]).getByTestId('channel-health').textContent).toContain('No recent attempts');
+
+    await fireEvent.click(flaky.getByTestId('channel-edit'));
+    const keyHealth = await screen.findAllByTestId('channel-key-health');
+    expect(keyHealth).toHaveLength(1); // the key without attempts shows nothing
+    expect(keyHealth[0].textContent).toContain('75.0% ok of 8');
+    expect(keyHealth[0].getAttribute('title')).toContain('upstream 500: boom for ***');
   });
 });

@@ -212,6 +212,11 @@ internal static class Schema
                 """),
             new IndexStep("ix_routing_rules_group", "routing_rules", "group_id"),
         ]),
+        new(3, "api key per-group limits",
+        [
+            // JSON object: group name -> {rpm, tpm, max_concurrency}; NULL = none.
+            new SqlStep("ALTER TABLE api_keys ADD COLUMN group_limits {text} NULL"),
+        ]),
     ];
 
     /// <summary>Replaces the type placeholders for one dialect.</summary>

@@ -5,6 +5,7 @@ import type {
   ApiKeyCreated,
   ApiKeyInput,
   Channel,
+  ChannelHealth,
   ChannelInput,
   ChannelTestReply,
   ChannelType,
@@ -21,6 +22,7 @@ import type {
   Price,
   PriceSyncReply,
   PriceValues,
+  SelfView,
   SeriesPoint,
   Settings,
   StatsSummary,
@@ -149,6 +151,7 @@ export function createClient(options: ClientOptions) {
       remove: (channelId: number) => del(`/api/v1/channels/${id(channelId)}`),
       test: (channelId: number, model?: string) =>
         post<ChannelTestReply>(`/api/v1/channels/${id(channelId)}/test`, model ? { model } : {}),
+      health: (channelId: number) => get<ChannelHealth>(`/api/v1/channels/${id(channelId)}/health`),
       syncModels: (channelId: number) => post<SyncModelsReply>(`/api/v1/channels/${id(channelId)}/sync-models`),
       fetchModels: (type: ChannelType, base_url: string, key: string) =>
         post<{ models: string[] }>('/api/v1/channels/fetch-models', { type, base_url, key }),
@@ -174,6 +177,8 @@ export function createClient(options: ClientOptions) {
       update: (routeId: number, input: Partial<RoutingRuleInput>) => put<RoutingRule>(`/api/v1/routes/${id(routeId)}`, input),
       remove: (routeId: number) => del(`/api/v1/routes/${id(routeId)}`),
     },
+    /** With a client API key as the token: that key's own usage, budget and limits. */
+    self: () => get<SelfView>('/api/v1/self'),
     apiKeys: {
       list: () => get<ApiKey[]>('/api/v1/api-keys'),
       create: (input: ApiKeyInput) => post<ApiKeyCreated>('/api/v1/api-keys', input),

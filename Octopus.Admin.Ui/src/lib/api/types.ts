@@ -48,6 +48,27 @@ export interface Channel {
   add_cache_breakpoints: boolean;
   created_at: string;
   updated_at: string;
+  /** Recent attempts through the channel and its keys, as this gateway process saw them (read-only). */
+  health?: ChannelHealth;
+}
+export interface HealthError {
+  at: string;
+  status: number;
+  /** Scrubbed of secrets by the gateway. */
+  message: string;
+}
+/** The last `window` attempts of a channel (or, in `keys`, of one key, with its `id`). */
+export interface ChannelHealth {
+  id?: number;
+  window: number;
+  attempts: number;
+  succeeded: number;
+  success_rate: number | null;
+  avg_latency_ms: number | null;
+  since: string | null;
+  last_at: string | null;
+  last_error: HealthError | null;
+  keys?: ChannelHealth[];
 }
 /** PUT keys: a string adds a new secret; an object keeps an existing key (optionally changing it). */
 export type ChannelKeyEdit = string | { id: number; enabled?: boolean; remark?: string | null };
@@ -156,6 +177,8 @@ export interface ApiKey {
   rpm: number | null;
   tpm: number | null;
   max_concurrency: number | null;
+  /** Limits on this key's requests to one group, by group name (on top of the key-wide ones). */
+  group_limits: Record<string, RateLimits>;
   created_at: string;
   updated_at: string;
   /** Spend in the current budget period, when the gateway reports it. */
@@ -163,8 +186,48 @@ export interface ApiKey {
 }
 export type ApiKeyInput = Pick<
   ApiKey,
-  'name' | 'enabled' | 'expires_at' | 'allowed_groups' | 'budget' | 'budget_period' | 'rpm' | 'tpm' | 'max_concurrency'
+  'name' | 'enabled' | 'expires_at' | 'allowed_groups' | 'budget' | 'budget_period' | 'rpm' | 'tpm' | 'max_concurrency' | 'group_limits'
 >;
+export interface RateLimits {
+  rpm: number | null;
+  tpm: number | null;
+  max_concurrency: number | null;
+}
+
+// ---- key self-service (GET /api/v1/self, with a client key)
+export interface SelfTotals {
+  /** Start of the span; null for all time. */
+  from: string | null;
+  requests: number;
+  succeeded: number;
+  failed: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost: number;
+}
+/** Use of a limit window: requests and tokens in the last 60 s, requests in flight. */
+export interface SelfWindow {
+  requests: number;
+  tokens: number;
+  in_flight: number;
+}
+export interface SelfLimits extends RateLimits {
+  window: SelfWindow;
+}
+export interface SelfView {
+  name: string;
+  key_hint: string;
+  enabled: boolean;
+  expires_at: string | null;
+  allowed_groups: string[];
+  budget: number | null;
+  budget_period: BudgetPeriod;
+  budget_used: number;
+  budget_left: number | null;
+  budget_resets_at: string | null;
+  usage: { today: SelfTotals; period: SelfTotals; total: SelfTotals };
+  limits: SelfLimits & { groups: Record<string, SelfLimits> };
+}
 export interface ApiKeyCreated extends ApiKey {
   key: string;
 }
