@@ -28,6 +28,8 @@ internal sealed record ChannelDto
     public string Type { get; set; } = "";
     public bool Enabled { get; set; }
     public List<string> BaseUrls { get; set; } = [];
+    /// <summary>Further protocols of a multi-protocol channel; empty for a single-protocol one.</summary>
+    public List<ChannelEndpointDto> Endpoints { get; set; } = [];
     public List<ChannelKeyDto> Keys { get; set; } = [];
     public List<string> Models { get; set; } = [];
     public List<string> SyncedModels { get; set; } = [];
@@ -40,6 +42,12 @@ internal sealed record ChannelDto
     public bool AddCacheBreakpoints { get; set; }
     public string CreatedAt { get; set; } = "";
     public string UpdatedAt { get; set; } = "";
+}
+
+internal sealed record ChannelEndpointDto
+{
+    public string Type { get; set; } = "";
+    public List<string> BaseUrls { get; set; } = [];
 }
 
 internal sealed record ChannelKeyDto

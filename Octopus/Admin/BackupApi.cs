@@ -108,6 +108,17 @@ internal static class BackupApi
             if (!ChannelTypes.TryParse(c.Type, out var type)) errors[path + ".type"] = "must be one of " + string.Join(", ", ChannelTypes.All);
             for (var u = 0; u < c.BaseUrls.Count; u++)
                 if (!JsonInput.IsHttpUrl(c.BaseUrls[u])) errors[$"{path}.base_urls[{u}]"] = "must be an absolute http or https URL";
+            var endpoints = new List<ChannelEndpoint>();
+            for (var e = 0; e < c.Endpoints.Count; e++)
+            {
+                var ep = c.Endpoints[e];
+                if (!ChannelTypes.TryParse(ep.Type, out var epType)) errors[$"{path}.endpoints[{e}].type"] = "must be one of " + string.Join(", ", ChannelTypes.All);
+                if (ep.BaseUrls.Count == 0) errors[$"{path}.endpoints[{e}].base_urls"] = "must list at least one URL";
+                for (var u = 0; u < ep.BaseUrls.Count; u++)
+                    if (!JsonInput.IsHttpUrl(ep.BaseUrls[u])) errors[$"{path}.endpoints[{e}].base_urls[{u}]"] = "must be an absolute http or https URL";
+                endpoints.Add(new ChannelEndpoint { Type = epType, BaseUrls = ep.BaseUrls.Select(u => new ChannelBaseUrl { Url = u }).ToList() });
+            }
+            if (ChannelsApi.EndpointProblem(type, endpoints, out var bad) is { } endpointProblem) errors[$"{path}.endpoints[{bad}].type"] = endpointProblem;
             channels.Add(new Channel
             {
                 Id = c.Id,
@@ -115,6 +126,7 @@ internal static class BackupApi
                 Type = type,
                 Enabled = c.Enabled,
                 BaseUrls = c.BaseUrls.Select(u => new ChannelBaseUrl { Url = u }).ToList(),
+                Endpoints = endpoints,
                 Keys = c.Keys.Select((k, j) => new ChannelKey
                 {
                     Id = k.Id,

@@ -34,9 +34,10 @@ internal sealed class RelayHandler(
 {
     private const int MaxErrorBodyBytes = 64 * 1024;
 
-    public async Task HandleAsync(HttpContext http, ApiProtocol protocol, string? pathModel = null, bool pathStream = false)
+    public async Task HandleAsync(HttpContext http, ApiProtocol protocol, string? pathModel = null, bool pathStream = false,
+        RelayOperation operation = RelayOperation.Generate, bool geminiBatch = false)
     {
-        var r = new RelayRequest { Http = http, Protocol = protocol, Time = clock.GetUtcNow().ToUnixTimeMilliseconds() };
+        var r = new RelayRequest { Http = http, Protocol = protocol, Operation = operation, GeminiBatch = geminiBatch, Time = clock.GetUtcNow().ToUnixTimeMilliseconds() };
         try
         {
             await RunAsync(r, pathModel, pathStream);
@@ -96,6 +97,15 @@ internal sealed class RelayHandler(
 
         r.RequestedModel = r.Protocol == ApiProtocol.Gemini ? pathModel : r.Info.Model;
         r.Stream = r.Protocol == ApiProtocol.Gemini ? pathStream : r.Info.Stream;
+        if (r.Operation != RelayOperation.Generate)
+        {
+            if (r.Stream && r.Operation == RelayOperation.Images)
+            {
+                await WriteErrorAsync(r, 400, "streamed image generation is not supported by this gateway: omit `stream`");
+                return;
+            }
+            r.Stream = false;
+        }
         if (string.IsNullOrEmpty(r.RequestedModel))
         {
             await WriteErrorAsync(r, 400, "`model` is required: name one of your groups (GET /v1/models lists them)");
@@ -127,7 +137,7 @@ internal sealed class RelayHandler(
         }
         r.BudgetReservation = budget.Reservation;
 
-        r.ConversationId = ConversationIdentity(r);
+        r.ConversationId = r.Operation == RelayOperation.Generate ? ConversationIdentity(r) : null;
         await RelayToGroupAsync(r, snapshot, group);
     }
 
@@ -168,8 +178,16 @@ internal sealed class RelayHandler(
 
         foreach (var member in order)
         {
-            if (!snapshot.Channels.TryGetValue(member.ChannelId, out var channel) || !channel.Enabled || channel.BaseUrls.Count == 0)
+            if (!snapshot.Channels.TryGetValue(member.ChannelId, out var owner) || !owner.Enabled)
                 continue;
+            // A multi-protocol channel answers through the endpoint of the client's protocol when it has one.
+            var channel = snapshot.Route(owner, r.Protocol, r.Operation);
+            if (channel is null)
+            {
+                failures.Add($"{owner.Name}: its type {owner.Type.ToWire()} does not serve {(r.Operation == RelayOperation.Images ? "image generation" : "embeddings")}");
+                continue;
+            }
+            if (channel.BaseUrls.Count == 0) continue;
 
             byte[]? upstreamBody = null;
             var stripUsage = false;
@@ -244,6 +262,11 @@ internal sealed class RelayHandler(
 
     private byte[] BuildUpstreamBody(RelayRequest r, Channel channel, string upstreamModel, out bool stripUsage)
     {
+        if (r.Operation != RelayOperation.Generate)
+        {
+            stripUsage = false;
+            return OperationBodies.BuildRequest(r, channel, upstreamModel);
+        }
         var upstreamProtocol = channel.Type.ProtocolOf();
         if (upstreamProtocol == r.Protocol)
         {
@@ -287,7 +310,8 @@ internal sealed class RelayHandler(
         var timeout = false;
         try
         {
-            using var request = UpstreamRequest.Create(channel, baseUrl, member.Model, r.Stream, key, body, r.Protocol == ApiProtocol.Anthropic ? r.Http.Request.Headers : null);
+            using var request = UpstreamRequest.Create(channel, baseUrl, member.Model, r.Stream, key, body, r.Protocol == ApiProtocol.Anthropic ? r.Http.Request.Headers : null,
+                r.Operation, OperationBodies.GeminiBatch(r));
             try
             {
                 response = await clients.For(channel.Proxy).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
@@ -385,7 +409,19 @@ internal sealed class RelayHandler(
         }
 
         byte[] clientBody;
-        if (upstreamProtocol == r.Protocol)
+        if (r.Operation != RelayOperation.Generate)
+        {
+            try
+            {
+                (clientBody, var usage) = OperationBodies.ReadResponse(r, upstreamProtocol, upstreamBody);
+                r.Usage = usage;
+            }
+            catch (ProtocolException e)
+            {
+                return new Outcome(OutcomeKind.Failed, "upstream reply could not be read: " + e.Message);
+            }
+        }
+        else if (upstreamProtocol == r.Protocol)
         {
             clientBody = upstreamBody;
             r.Usage = UsageJson.ReadResponse(upstreamProtocol, upstreamBody);
@@ -566,7 +602,7 @@ internal sealed class RelayHandler(
         r.Error = $"upstream {status}: {Summarize(errorBody)}";
         byte[] body;
         int clientStatus;
-        if (upstreamProtocol == r.Protocol)
+        if (upstreamProtocol == r.Protocol || r.Operation != RelayOperation.Generate && OperationBodies.Passthrough(r, upstreamProtocol))
         {
             (clientStatus, body) = (status, errorBody);
         }

@@ -29,6 +29,14 @@ internal sealed class ChannelBaseUrlRow
     public string Url { get; set; } = "";
 }
 
+internal sealed class ChannelEndpointRow
+{
+    public long Id { get; set; }
+    public long ChannelId { get; set; }
+    public string Type { get; set; } = "";
+    public string Url { get; set; } = "";
+}
+
 internal sealed class ChannelKeyRow
 {
     public long Id { get; set; }

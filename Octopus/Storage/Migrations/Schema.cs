@@ -194,6 +194,21 @@ internal static class Schema
                 """),
             new IndexStep("ix_request_bodies_started_at", "request_bodies", "started_at"),
         ]),
+        new(4, "multi-protocol channel endpoints",
+        [
+            // One row per base URL of an extra protocol; rows of one type form that endpoint, in sort_order.
+            new SqlStep("""
+                CREATE TABLE IF NOT EXISTS channel_endpoints (
+                    id {id},
+                    channel_id BIGINT NOT NULL,
+                    sort_order BIGINT NOT NULL,
+                    type VARCHAR(32) NOT NULL,
+                    url {text} NOT NULL,
+                    CONSTRAINT fk_channel_endpoints_channel FOREIGN KEY (channel_id) REFERENCES channels (id) ON DELETE CASCADE
+                ) {opts}
+                """),
+            new IndexStep("ix_channel_endpoints_channel", "channel_endpoints", "channel_id, sort_order"),
+        ]),
     ];
 
     /// <summary>Replaces the type placeholders for one dialect.</summary>
