@@ -172,6 +172,7 @@ internal sealed class RelayHandler(
         var attemptsPerMember = Math.Max(1, settings.AttemptsPerMember ?? GroupSettings.DefaultAttemptsPerMember);
         var retryInterval = TimeSpan.FromMilliseconds(settings.RetryIntervalMs ?? GroupSettings.DefaultRetryIntervalMs);
         var failures = new List<string>();
+        List<string>? unsupported = null;
         (Channel Channel, GroupMember Member)? lastTried = null;
         var sawTimeout = false;
         var sawResponse = false;
@@ -184,7 +185,7 @@ internal sealed class RelayHandler(
             var channel = snapshot.Route(owner, r.Protocol, r.Operation);
             if (channel is null)
             {
-                failures.Add($"{owner.Name}: its type {owner.Type.ToWire()} does not serve {(r.Operation == RelayOperation.Images ? "image generation" : "embeddings")}");
+                (unsupported ??= []).Add($"{owner.Name} ({owner.Type.ToWire()})");
                 continue;
             }
             if (channel.BaseUrls.Count == 0) continue;
@@ -255,7 +256,9 @@ internal sealed class RelayHandler(
         }
         var status = failures.Count == 0 ? 503 : sawTimeout && !sawResponse ? 504 : 502;
         var detail = failures.Count == 0
-            ? "it has no enabled member with a usable channel"
+            ? unsupported is not null
+                ? $"its members' channels do not serve {(r.Operation == RelayOperation.Images ? "image generation (it needs an OpenAI-type channel)" : "embeddings (they need an OpenAI-type or Gemini channel)")}: {string.Join(", ", unsupported.Distinct())}"
+                : "it has no enabled member with a usable channel"
             : "every attempt failed: " + string.Join("; ", failures.Distinct().Take(8));
         await WriteErrorAsync(r, status, $"group '{group.Name}': {detail}");
     }
