@@ -141,6 +141,30 @@ public sealed class EmbeddingsAndImagesTests
     }
 
     [Fact]
+    public async Task Images_without_token_usage_are_priced_per_image()
+    {
+        var host = await StartAsync();
+        await using var _ = host;
+        await using var mock = await MockUpstream.StartAsync("dalle");
+        // DALL·E 3's reply: URLs and revised prompts, no usage.
+        mock.Behave = _ => new MockUpstream.Reply
+        {
+            Body = """{"created":1713833628,"data":[{"url":"https://images.example/1.png","revised_prompt":"An octopus"},{"url":"https://images.example/2.png","revised_prompt":"An octopus"}]}""",
+        };
+        var ch = await host.AddChannelAsync("oai", ChannelType.OpenAI, [mock.BaseUrl + "/v1"]);
+        await host.AddGroupAsync("dalle", GroupMode.Failover, [Member(ch, "dall-e-3")]);
+        var key = await host.AddApiKeyAsync();
+        await SetPriceAsync(host, new Price { Model = "dall-e-3", Image = 0.04 });
+
+        using var res = await host.ClientFor(key).PostAsync("/v1/images/generations", Json("""{"model":"dalle","prompt":"An octopus","n":2}"""));
+        Assert.True(res.IsSuccessStatusCode, await res.Content.ReadAsStringAsync());
+        var log = await LoggedAsync(host);
+        Assert.Equal(0, log.InputTokens + log.OutputTokens);
+        Assert.Equal(0.08, log.Cost, 9);
+        Assert.Equal(0.08, (await StatsAsync(host, "dalle")).Cost, 9);
+    }
+
+    [Fact]
     public async Task Embeddings_rotate_to_the_channels_next_key_when_one_is_refused()
     {
         var host = await StartAsync();

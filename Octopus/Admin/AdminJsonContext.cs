@@ -137,13 +137,15 @@ internal sealed record PriceDto
     public double Output { get; set; }
     public double CacheRead { get; set; }
     public double CacheWrite { get; set; }
+    /// <summary>USD per generated image (0 = image requests are priced by their tokens).</summary>
+    public double Image { get; set; }
     /// <summary>user (an override is in force) | synced</summary>
     public string Source { get; set; } = "";
     public PriceValuesDto? Synced { get; set; }
     public string UpdatedAt { get; set; } = "";
 }
 
-internal sealed record PriceValuesDto(double Input, double Output, double CacheRead, double CacheWrite);
+internal sealed record PriceValuesDto(double Input, double Output, double CacheRead, double CacheWrite, double Image);
 
 internal sealed record PriceSyncReply(int Updated)
 {
@@ -231,7 +233,7 @@ internal sealed record BackupApiKey
     public string? UpdatedAt { get; set; }
 }
 
-internal sealed record BackupPrice(string Model, double Input, double Output, double CacheRead, double CacheWrite);
+internal sealed record BackupPrice(string Model, double Input, double Output, double CacheRead, double CacheWrite, double Image = 0);
 
 internal sealed record BackupImportReply(int Channels, int Groups, int ApiKeys, int Prices, int Settings);
 

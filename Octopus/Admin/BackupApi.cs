@@ -49,7 +49,7 @@ internal static class BackupApi
                     UpdatedAt = Times.Format(k.UpdatedAt),
                 }).ToList(),
                 Prices = (await prices.ListAsync(ct)).Where(p => p.Source == PriceSource.User)
-                    .Select(p => new BackupPrice(p.Model, p.Input, p.Output, p.CacheRead, p.CacheWrite)).ToList(),
+                    .Select(p => new BackupPrice(p.Model, p.Input, p.Output, p.CacheRead, p.CacheWrite, p.Image)).ToList(),
                 Settings = SettingsRegistry.All.Where(d => stored.ContainsKey(d.Name)).ToDictionary(d => d.Name, d => stored[d.Name]),
             };
             ctx.Response.Headers.ContentDisposition = $"attachment; filename=\"octopus-backup-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json\"";
@@ -230,7 +230,7 @@ internal static class BackupApi
             Channels = channels,
             Groups = groups,
             ApiKeys = keys,
-            PriceOverrides = doc.Prices.Select(p => new Price { Model = p.Model, Input = p.Input, Output = p.Output, CacheRead = p.CacheRead, CacheWrite = p.CacheWrite, Source = PriceSource.User }).ToList(),
+            PriceOverrides = doc.Prices.Select(p => new Price { Model = p.Model, Input = p.Input, Output = p.Output, CacheRead = p.CacheRead, CacheWrite = p.CacheWrite, Image = p.Image, Source = PriceSource.User }).ToList(),
             Settings = doc.Settings,
         };
     }

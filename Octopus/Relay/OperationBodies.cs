@@ -46,13 +46,17 @@ internal static class OperationBodies
             : EmbeddingsCodec.GeminiToOpenAIResponse(body, r.RequestedModel!, WantsBase64(r.Body));
     }
 
-    /// <summary>GPT image models report token usage (input_tokens / output_tokens); DALL·E reports none.</summary>
+    /// <summary>GPT image models report token usage (input_tokens / output_tokens); DALL·E reports none. The image
+    /// count comes from `data`, for per-image prices.</summary>
     private static Usage ImageUsage(byte[] body)
     {
         try
         {
             using var doc = JsonDocument.Parse(body);
-            return doc.RootElement.TryGetProperty("usage", out var u) ? UsageJson.FromResponses(u) : default;
+            var root = doc.RootElement;
+            var usage = root.TryGetProperty("usage", out var u) ? UsageJson.FromResponses(u) : default;
+            if (root.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Array) usage.Images = data.GetArrayLength();
+            return usage;
         }
         catch (JsonException)
         {

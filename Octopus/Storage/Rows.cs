@@ -109,6 +109,7 @@ internal sealed class PriceRow
     public double Output { get; set; }
     public double CacheRead { get; set; }
     public double CacheWrite { get; set; }
+    public double Image { get; set; }
     public long UpdatedAt { get; set; }
 }
 

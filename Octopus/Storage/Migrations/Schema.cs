@@ -194,7 +194,7 @@ internal static class Schema
                 """),
             new IndexStep("ix_request_bodies_started_at", "request_bodies", "started_at"),
         ]),
-        new(4, "multi-protocol channel endpoints",
+        new(4, "multi-protocol channel endpoints, per-image prices",
         [
             // One row per base URL of an extra protocol; rows of one type form that endpoint, in sort_order.
             new SqlStep("""
@@ -208,6 +208,8 @@ internal static class Schema
                 ) {opts}
                 """),
             new IndexStep("ix_channel_endpoints_channel", "channel_endpoints", "channel_id, sort_order"),
+            // USD per generated image, for image models that report no token usage (DALL·E).
+            new SqlStep("ALTER TABLE prices ADD COLUMN image {real} NOT NULL DEFAULT 0"),
         ]),
     ];
 

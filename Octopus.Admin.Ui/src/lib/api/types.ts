@@ -158,6 +158,8 @@ export interface PriceValues {
   output: number;
   cache_read: number;
   cache_write: number;
+  /** USD per generated image (not per million tokens); 0 = image requests are priced by their tokens. */
+  image?: number;
 }
 export interface Price extends PriceValues {
   model: string;

@@ -267,6 +267,7 @@ const en = {
   'prices.output': 'Output',
   'prices.cache_read': 'Cache read',
   'prices.cache_write': 'Cache write',
+  'prices.image': 'Per image (USD, image models without token usage)',
   'prices.cacheRead': 'Cache read',
   'prices.cacheWrite': 'Cache write',
   'prices.source': 'Source',

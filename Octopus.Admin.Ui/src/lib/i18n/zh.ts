@@ -269,6 +269,7 @@ const zh: Messages = {
   'prices.output': '输出',
   'prices.cache_read': '缓存读取',
   'prices.cache_write': '缓存写入',
+  'prices.image': '每张图片（美元，用于不报告 token 用量的图像模型）',
   'prices.cacheRead': '缓存读取',
   'prices.cacheWrite': '缓存写入',
   'prices.source': '来源',
