@@ -109,6 +109,26 @@ public sealed class MultiProtocolChannelTests
     }
 
     [Fact]
+    public async Task Embeddings_use_the_openai_endpoint_of_an_anthropic_typed_channel()
+    {
+        var host = await StartAsync();
+        await using var _ = host;
+        await using var mock = await MockUpstream.StartAsync("multi");
+        var ch = await host.AddChannelAsync("provider", ChannelType.Anthropic, [mock.BaseUrl + "/anthropic/v1"], tweak: c => c with
+        {
+            Endpoints = [new ChannelEndpoint { Type = ChannelType.OpenAI, BaseUrls = [new ChannelBaseUrl { Url = mock.BaseUrl + "/openai/v1" }] }],
+        });
+        await host.AddGroupAsync("embed", GroupMode.Failover, [Member(ch, "text-embedding-3-small")]);
+        var key = await host.AddApiKeyAsync();
+        using var res = await host.ClientFor(key).PostAsync("/v1/embeddings",
+            new StringContent("""{"model":"embed","input":"hello","encoding_format":"float"}""", Encoding.UTF8, "application/json"));
+        Assert.True(res.IsSuccessStatusCode, await res.Content.ReadAsStringAsync());
+        var got = Assert.Single(mock.Requests);
+        Assert.Equal("/openai/v1/embeddings", got.Path);
+        Assert.Equal("Bearer sk-upstream-provider", got.Headers["authorization"]);
+    }
+
+    [Fact]
     public async Task Single_protocol_channels_still_convert_as_before()
     {
         var host = await StartAsync();
