@@ -161,6 +161,7 @@ public sealed class MockUpstream : IAsyncDisposable
     public Reply DefaultReply(Received req)
     {
         var model = req.Model ?? "unknown";
+        if (WireOperations.Reply(req) is { } operation) return operation;
         if (req.Path.EndsWith("/messages/count_tokens"))
             return new Reply { Body = $$"""{"input_tokens":{{Wire.CountedTokens}}}""" };
         var kind = req.Path.EndsWith("/chat/completions") ? Api.Chat

@@ -249,6 +249,31 @@ const scenarios = {
     }
   },
 
+  // The SDK asks for base64 vectors by default and decodes them to float arrays itself.
+  async 'openai-embeddings'() {
+    const r = await openai().embeddings.create({ model, input: ['hello', 'Octopus'] });
+    return { model: r.model, vectors: r.data.map(d => Array.from(d.embedding)), indexes: r.data.map(d => d.index), usage: r.usage };
+  },
+  async 'openai-embeddings-float'() {
+    const r = await openai().embeddings.create({ model, input: 'hello', encoding_format: 'float' });
+    return { model: r.model, vectors: r.data.map(d => d.embedding), usage: r.usage };
+  },
+  async 'openai-embeddings-error'() {
+    try {
+      await openai().embeddings.create({ model, input: 'x' });
+      return { error: null };
+    } catch (e) {
+      return { status: e.status, error: e.error?.message ?? e.message, type: e.error?.type ?? null };
+    }
+  },
+  async 'openai-images'() {
+    const r = await openai().images.generate({ model, prompt: 'An octopus routing requests', n: 2, size: '1024x1024' });
+    return { count: r.data.length, b64: r.data.map(d => d.b64_json), usage: r.usage ?? null };
+  },
+  async 'gemini-embed'() {
+    const r = await gemini().models.embedContent({ model, contents: ['hello', 'Octopus'] });
+    return { vectors: r.embeddings.map(e => e.values) };
+  },
   async 'openai-chat-error'() {
     try {
       await openai().chat.completions.create({ model, messages: [{ role: 'user', content: 'x' }] });

@@ -28,6 +28,8 @@ internal sealed record ChannelDto
     public string Type { get; set; } = "";
     public bool Enabled { get; set; }
     public List<string> BaseUrls { get; set; } = [];
+    /// <summary>Further protocols of a multi-protocol channel; empty for a single-protocol one.</summary>
+    public List<ChannelEndpointDto> Endpoints { get; set; } = [];
     public List<ChannelKeyDto> Keys { get; set; } = [];
     public List<string> Models { get; set; } = [];
     public List<string> SyncedModels { get; set; } = [];
@@ -66,6 +68,12 @@ internal sealed record ChannelHealthDto
 }
 
 internal sealed record HealthErrorDto(string At, int Status, string Message);
+
+internal sealed record ChannelEndpointDto
+{
+    public string Type { get; set; } = "";
+    public List<string> BaseUrls { get; set; } = [];
+}
 
 internal sealed record ChannelKeyDto
 {
@@ -156,13 +164,15 @@ internal sealed record PriceDto
     public double Output { get; set; }
     public double CacheRead { get; set; }
     public double CacheWrite { get; set; }
+    /// <summary>USD per generated image (0 = image requests are priced by their tokens).</summary>
+    public double Image { get; set; }
     /// <summary>user (an override is in force) | synced</summary>
     public string Source { get; set; } = "";
     public PriceValuesDto? Synced { get; set; }
     public string UpdatedAt { get; set; } = "";
 }
 
-internal sealed record PriceValuesDto(double Input, double Output, double CacheRead, double CacheWrite);
+internal sealed record PriceValuesDto(double Input, double Output, double CacheRead, double CacheWrite, double Image);
 
 internal sealed record PriceSyncReply(int Updated)
 {
@@ -301,7 +311,7 @@ internal sealed record BackupApiKey
     public string? UpdatedAt { get; set; }
 }
 
-internal sealed record BackupPrice(string Model, double Input, double Output, double CacheRead, double CacheWrite);
+internal sealed record BackupPrice(string Model, double Input, double Output, double CacheRead, double CacheWrite, double Image = 0);
 
 internal sealed record BackupImportReply(int Channels, int Groups, int ApiKeys, int Prices, int Settings, int Routes);
 

@@ -52,7 +52,7 @@ internal static class BackupApi
                     UpdatedAt = Times.Format(k.UpdatedAt),
                 }).ToList(),
                 Prices = (await prices.ListAsync(ct)).Where(p => p.Source == PriceSource.User)
-                    .Select(p => new BackupPrice(p.Model, p.Input, p.Output, p.CacheRead, p.CacheWrite)).ToList(),
+                    .Select(p => new BackupPrice(p.Model, p.Input, p.Output, p.CacheRead, p.CacheWrite, p.Image)).ToList(),
                 Settings = SettingsRegistry.All.Where(d => stored.ContainsKey(d.Name)).ToDictionary(d => d.Name, d => stored[d.Name]),
                 Routes = (await routes.ListAsync(ct)).Select(r => RoutesApi.ToDto(r, groupNames)).ToList(),
             };
@@ -112,6 +112,17 @@ internal static class BackupApi
             if (!ChannelTypes.TryParse(c.Type, out var type)) errors[path + ".type"] = "must be one of " + string.Join(", ", ChannelTypes.All);
             for (var u = 0; u < c.BaseUrls.Count; u++)
                 if (!JsonInput.IsHttpUrl(c.BaseUrls[u])) errors[$"{path}.base_urls[{u}]"] = "must be an absolute http or https URL";
+            var endpoints = new List<ChannelEndpoint>();
+            for (var e = 0; e < c.Endpoints.Count; e++)
+            {
+                var ep = c.Endpoints[e];
+                if (!ChannelTypes.TryParse(ep.Type, out var epType)) errors[$"{path}.endpoints[{e}].type"] = "must be one of " + string.Join(", ", ChannelTypes.All);
+                if (ep.BaseUrls.Count == 0) errors[$"{path}.endpoints[{e}].base_urls"] = "must list at least one URL";
+                for (var u = 0; u < ep.BaseUrls.Count; u++)
+                    if (!JsonInput.IsHttpUrl(ep.BaseUrls[u])) errors[$"{path}.endpoints[{e}].base_urls[{u}]"] = "must be an absolute http or https URL";
+                endpoints.Add(new ChannelEndpoint { Type = epType, BaseUrls = ep.BaseUrls.Select(u => new ChannelBaseUrl { Url = u }).ToList() });
+            }
+            if (ChannelsApi.EndpointProblem(type, endpoints, out var bad) is { } endpointProblem) errors[$"{path}.endpoints[{bad}].type"] = endpointProblem;
             channels.Add(new Channel
             {
                 Id = c.Id,
@@ -119,6 +130,7 @@ internal static class BackupApi
                 Type = type,
                 Enabled = c.Enabled,
                 BaseUrls = c.BaseUrls.Select(u => new ChannelBaseUrl { Url = u }).ToList(),
+                Endpoints = endpoints,
                 Keys = c.Keys.Select((k, j) => new ChannelKey
                 {
                     Id = k.Id,
@@ -254,7 +266,7 @@ internal static class BackupApi
             Channels = channels,
             Groups = groups,
             ApiKeys = keys,
-            PriceOverrides = doc.Prices.Select(p => new Price { Model = p.Model, Input = p.Input, Output = p.Output, CacheRead = p.CacheRead, CacheWrite = p.CacheWrite, Source = PriceSource.User }).ToList(),
+            PriceOverrides = doc.Prices.Select(p => new Price { Model = p.Model, Input = p.Input, Output = p.Output, CacheRead = p.CacheRead, CacheWrite = p.CacheWrite, Image = p.Image, Source = PriceSource.User }).ToList(),
             Settings = doc.Settings,
         };
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Octopus.Domain;
+using Octopus.Protocols;
 using Octopus.Storage;
 
 namespace Octopus.Admin;
@@ -12,11 +13,13 @@ internal static class ChannelsApi
 
     private static readonly string[] Fields =
     [
-        "name", "type", "enabled", "base_urls", "keys", "models", "auto_sync", "model_filter", "headers", "proxy", "param_override",
+        "name", "type", "enabled", "base_urls", "endpoints", "keys", "models", "auto_sync", "model_filter", "headers", "proxy", "param_override",
         "probe_policy", "add_cache_breakpoints",
         // Read-only fields of the reply, accepted and ignored so a client can send back what it got.
         "id", "synced_models", "created_at", "updated_at", "health",
     ];
+
+    private static readonly string[] EndpointFields = ["type", "base_urls", "base_url"];
 
     private static readonly string[] KeyFields = ["id", "enabled", "remark", "key", "status", "status_reason", "status_at"];
 
@@ -117,6 +120,9 @@ internal static class ChannelsApi
             baseUrls = urls.Select(u => new ChannelBaseUrl { Url = u.Trim().TrimEnd('/') }).ToList();
         }
 
+        var endpoints = ParseEndpoints(input);
+        if (endpoints is not null || type is not null)
+            CheckEndpointProtocols(input, type ?? existing!.Type, endpoints ?? existing?.Endpoints ?? []);
         var keys = ParseKeys(input, existing);
         var models = input.StringList("models")?.Select(m => m.Trim()).Distinct(StringComparer.Ordinal).ToList();
 
@@ -161,6 +167,7 @@ internal static class ChannelsApi
             Type = type ?? existing!.Type,
             Enabled = enabled ?? existing?.Enabled ?? true,
             BaseUrls = baseUrls ?? existing!.BaseUrls,
+            Endpoints = endpoints ?? existing?.Endpoints ?? [],
             Keys = keys ?? existing?.Keys ?? [],
             Models = models ?? existing?.Models ?? [],
             SyncedModels = existing?.SyncedModels ?? [],
@@ -172,6 +179,55 @@ internal static class ChannelsApi
             ProbePolicy = probe ?? existing?.ProbePolicy ?? "passive",
             AddCacheBreakpoints = cacheBreakpoints ?? existing?.AddCacheBreakpoints ?? false,
         };
+    }
+
+    /// <summary>`endpoints`: [{"type", "base_urls": [...]}] (or "base_url": "..." for one URL); null = not given.</summary>
+    private static List<ChannelEndpoint>? ParseEndpoints(JsonInput input)
+    {
+        if (!input.Present("endpoints")) return null;
+        if (input.Element("endpoints") is not { } items) return [];
+        if (items.ValueKind != JsonValueKind.Array) { input.Fail("endpoints", "must be an array of {\"type\", \"base_urls\"}"); return null; }
+        var list = new List<ChannelEndpoint>();
+        var i = 0;
+        foreach (var item in items.EnumerateArray())
+        {
+            var path = $"endpoints[{i++}]";
+            if (item.ValueKind != JsonValueKind.Object) { input.Fail(path, "must be an object {\"type\", \"base_urls\"}"); continue; }
+            var e = input.Nested(item, path, EndpointFields);
+            ChannelType type = default;
+            if (e.String("type", required: true) is { } typeText && !ChannelTypes.TryParse(typeText, out type))
+                e.Fail("type", "must be one of " + string.Join(", ", ChannelTypes.All));
+            List<string>? urls = null;
+            if (e.Present("base_url") && e.Present("base_urls")) e.Fail("base_url", "give base_url or base_urls, not both");
+            else if (e.Present("base_url")) urls = e.String("base_url", required: true) is { } one ? [one] : null;
+            else urls = e.StringList("base_urls", required: true);
+            if (urls is { Count: 0 }) e.Fail("base_urls", "must list at least one URL");
+            for (var u = 0; urls is not null && u < urls.Count; u++)
+                if (!JsonInput.IsHttpUrl(urls[u])) e.Fail(e.Present("base_url") ? "base_url" : $"base_urls[{u}]", "must be an absolute http or https URL");
+            if (urls is not null)
+                list.Add(new ChannelEndpoint { Type = type, BaseUrls = urls.Select(u => new ChannelBaseUrl { Url = u.Trim().TrimEnd('/') }).ToList() });
+        }
+        return list;
+    }
+
+    /// <summary>Each protocol once: an endpoint may not repeat the channel's own protocol or another endpoint's.</summary>
+    internal static string? EndpointProblem(ChannelType channelType, IReadOnlyList<ChannelEndpoint> endpoints, out int index)
+    {
+        var seen = new HashSet<ApiProtocol> { channelType.ProtocolOf() };
+        for (index = 0; index < endpoints.Count; index++)
+        {
+            var p = endpoints[index].Type.ProtocolOf();
+            if (!seen.Add(p))
+                return p == channelType.ProtocolOf()
+                    ? $"the channel's own type ({channelType.ToWire()}) already serves {p.ToWire()}; list only further protocols"
+                    : $"another endpoint already serves {p.ToWire()}";
+        }
+        return null;
+    }
+
+    private static void CheckEndpointProtocols(JsonInput input, ChannelType channelType, IReadOnlyList<ChannelEndpoint> endpoints)
+    {
+        if (EndpointProblem(channelType, endpoints, out var index) is { } problem) input.Fail($"endpoints[{index}].type", problem);
     }
 
     /// <summary>POST: strings (new secrets). PUT: strings or {"id", "enabled"?, "remark"?} keeping an existing key.</summary>
@@ -277,6 +333,7 @@ internal static class ChannelsApi
         Type = c.Type.ToWire(),
         Enabled = c.Enabled,
         BaseUrls = c.BaseUrls.Select(u => u.Url).ToList(),
+        Endpoints = c.Endpoints.Select(e => new ChannelEndpointDto { Type = e.Type.ToWire(), BaseUrls = e.BaseUrls.Select(u => u.Url).ToList() }).ToList(),
         Keys = c.Keys.Select(k => ToDto(k) with { Key = includeSecrets ? k.Secret : KeyMask.Mask(k.Secret) }).ToList(),
         Models = [.. c.Models],
         SyncedModels = [.. c.SyncedModels],

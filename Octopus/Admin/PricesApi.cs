@@ -24,7 +24,7 @@ internal static class PricesApi
         // Model ids may contain slashes (openrouter-style `vendor/model`), hence the catch-all.
         api.MapPut("/prices/{**model}", async (string model, HttpContext ctx, PriceStore store) =>
         {
-            var (input, error) = await JsonInput.ReadAsync(ctx, ["input", "output", "cache_read", "cache_write", "model", "source", "synced", "updated_at"]);
+            var (input, error) = await JsonInput.ReadAsync(ctx, ["input", "output", "cache_read", "cache_write", "image", "model", "source", "synced", "updated_at"]);
             if (error is not null) return error;
             var price = new Price
             {
@@ -33,6 +33,7 @@ internal static class PricesApi
                 Output = input.Double("output", min: 0, required: true) ?? 0,
                 CacheRead = input.Double("cache_read", min: 0) ?? 0,
                 CacheWrite = input.Double("cache_write", min: 0) ?? 0,
+                Image = input.Double("image", min: 0) ?? 0,
             };
             if (string.IsNullOrWhiteSpace(model) || model.Length > 255) input.Fail("model", "must be a model name of 1-255 characters");
             if (!input.IsValid) return ApiResults.Invalid(input.Errors);
@@ -79,8 +80,9 @@ internal static class PricesApi
                     Output = eff.Output,
                     CacheRead = eff.CacheRead,
                     CacheWrite = eff.CacheWrite,
+                    Image = eff.Image,
                     Source = eff.Source,
-                    Synced = synced is null ? null : new PriceValuesDto(synced.Input, synced.Output, synced.CacheRead, synced.CacheWrite),
+                    Synced = synced is null ? null : new PriceValuesDto(synced.Input, synced.Output, synced.CacheRead, synced.CacheWrite, synced.Image),
                     UpdatedAt = Times.Format(eff.UpdatedAt),
                 };
             })

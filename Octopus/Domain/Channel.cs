@@ -10,6 +10,11 @@ internal sealed record Channel
     /// <summary>Base URLs in the user's order, e.g. https://api.openai.com/v1. The type decides the path appended.</summary>
     public IReadOnlyList<ChannelBaseUrl> BaseUrls { get; init; } = [];
     public IReadOnlyList<ChannelKey> Keys { get; init; } = [];
+    /// <summary>
+    /// Further protocols the same account serves (e.g. an Anthropic-compatible path beside the OpenAI one), each
+    /// with its own base URLs; the channel's type and base URLs stay its primary endpoint. Keys are shared.
+    /// </summary>
+    public IReadOnlyList<ChannelEndpoint> Endpoints { get; init; } = [];
     /// <summary>Models the user added by hand; always offered.</summary>
     public IReadOnlyList<string> Models { get; init; } = [];
     /// <summary>Models found by the last model sync (after <see cref="ModelFilter"/>).</summary>
@@ -35,6 +40,13 @@ internal sealed record ChannelBaseUrl
 {
     public long Id { get; init; }
     public required string Url { get; init; }
+}
+
+/// <summary>One extra protocol of a multi-protocol channel: a channel type (which decides path and auth) and its base URLs.</summary>
+internal sealed record ChannelEndpoint
+{
+    public ChannelType Type { get; init; }
+    public IReadOnlyList<ChannelBaseUrl> BaseUrls { get; init; } = [];
 }
 
 internal sealed record ChannelKey

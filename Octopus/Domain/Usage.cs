@@ -12,6 +12,8 @@ internal struct Usage
     public long CacheReadTokens;
     public long CacheWriteTokens;
     public long ReasoningTokens;
+    /// <summary>Images generated (image requests only): priced per image when the model has a per-image price.</summary>
+    public long Images;
 
     /// <summary>Input tokens billed at the plain input price.</summary>
     public readonly long UncachedInputTokens => Math.Max(0, InputTokens - CacheReadTokens - CacheWriteTokens);

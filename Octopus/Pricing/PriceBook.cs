@@ -40,6 +40,8 @@ internal sealed class PriceBook(PriceStore store, ILogger<PriceBook> log)
     public double Cost(string? model, in Usage usage)
     {
         if (!TryGet(model, out var p)) return 0;
+        // A per-image price is the whole price of an image request; without one its tokens are priced.
+        if (usage.Images > 0 && p.Image > 0) return usage.Images * p.Image;
         var cacheRead = p.CacheRead > 0 ? p.CacheRead : p.Input;
         var cacheWrite = p.CacheWrite > 0 ? p.CacheWrite : p.Input;
         return (usage.UncachedInputTokens * p.Input

@@ -104,7 +104,9 @@ internal static class CountTokensEndpoint
         order = order.OrderBy(m => cooldowns.IsCooling(group.Id, m.ChannelId, m.Model) ? 1 : 0); // stable
         foreach (var member in order)
         {
-            if (!snapshot.Channels.TryGetValue(member.ChannelId, out var channel) || !channel.Enabled || channel.BaseUrls.Count == 0) continue;
+            if (!snapshot.Channels.TryGetValue(member.ChannelId, out var owner) || !owner.Enabled) continue;
+            // A multi-protocol channel counts through its Anthropic endpoint when it has one.
+            if (snapshot.Route(owner, ApiProtocol.Anthropic) is not { BaseUrls.Count: > 0 } channel) continue;
             var key = keys.Pick(channel, 0, allowSetAside: false);
             if (key is not null) return new Target(channel, member, key, group.Settings);
         }

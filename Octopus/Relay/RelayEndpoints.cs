@@ -14,6 +14,8 @@ internal static class RelayEndpoints
         app.MapPost("/v1/responses", (HttpContext http) => relay.HandleAsync(http, ApiProtocol.OpenAIResponses));
         app.MapPost("/v1/messages", (HttpContext http) => relay.HandleAsync(http, ApiProtocol.Anthropic));
         app.MapPost("/v1/messages/count_tokens", CountTokensEndpoint.HandleAsync);
+        app.MapPost("/v1/embeddings", (HttpContext http) => relay.HandleAsync(http, ApiProtocol.OpenAIChat, operation: RelayOperation.Embeddings));
+        app.MapPost("/v1/images/generations", (HttpContext http) => relay.HandleAsync(http, ApiProtocol.OpenAIChat, operation: RelayOperation.Images));
 
         // Gemini puts the model and the action in the path: /v1beta/models/{model}:generateContent. The official SDK
         // uses /v1/models/... when given a custom base URL, so both prefixes are served.
@@ -26,6 +28,8 @@ internal static class RelayEndpoints
             {
                 "generateContent" => relay.HandleAsync(http, ApiProtocol.Gemini, model, pathStream: false),
                 "streamGenerateContent" => relay.HandleAsync(http, ApiProtocol.Gemini, model, pathStream: true),
+                "embedContent" => relay.HandleAsync(http, ApiProtocol.Gemini, model, operation: RelayOperation.Embeddings),
+                "batchEmbedContents" => relay.HandleAsync(http, ApiProtocol.Gemini, model, operation: RelayOperation.Embeddings, geminiBatch: true),
                 _ => WriteGeminiNotFound(http, action),
             };
         }
@@ -46,7 +50,7 @@ internal static class RelayEndpoints
         http.Response.StatusCode = 404;
         http.Response.ContentType = "application/json";
         await http.Response.Body.WriteAsync(ProtocolErrors.Body(ApiProtocol.Gemini, 404,
-            $"unsupported method '{action}': use generateContent or streamGenerateContent"));
+            $"unsupported method '{action}': use generateContent, streamGenerateContent, embedContent or batchEmbedContents"));
     }
 
     /// <summary>The groups (and exact aliases) this key may use and the admin marked visible, in the client's list shape.</summary>

@@ -36,9 +36,10 @@ internal sealed class RelayHandler(
 {
     private const int MaxErrorBodyBytes = 64 * 1024;
 
-    public async Task HandleAsync(HttpContext http, ApiProtocol protocol, string? pathModel = null, bool pathStream = false)
+    public async Task HandleAsync(HttpContext http, ApiProtocol protocol, string? pathModel = null, bool pathStream = false,
+        RelayOperation operation = RelayOperation.Generate, bool geminiBatch = false)
     {
-        var r = new RelayRequest { Http = http, Protocol = protocol, Time = clock.GetUtcNow().ToUnixTimeMilliseconds() };
+        var r = new RelayRequest { Http = http, Protocol = protocol, Operation = operation, GeminiBatch = geminiBatch, Time = clock.GetUtcNow().ToUnixTimeMilliseconds() };
         try
         {
             await RunAsync(r, pathModel, pathStream);
@@ -106,6 +107,15 @@ internal sealed class RelayHandler(
 
         r.RequestedModel = r.Protocol == ApiProtocol.Gemini ? pathModel : r.Info.Model;
         r.Stream = r.Protocol == ApiProtocol.Gemini ? pathStream : r.Info.Stream;
+        if (r.Operation != RelayOperation.Generate)
+        {
+            if (r.Stream && r.Operation == RelayOperation.Images)
+            {
+                await WriteErrorAsync(r, 400, "streamed image generation is not supported by this gateway: omit `stream`");
+                return;
+            }
+            r.Stream = false;
+        }
         if (string.IsNullOrEmpty(r.RequestedModel))
         {
             await WriteErrorAsync(r, 400, "`model` is required: name one of your groups (GET /v1/models lists them)");
@@ -151,7 +161,7 @@ internal sealed class RelayHandler(
         }
         r.LimitLease = lease;
 
-        r.ConversationId = ConversationIdentity(r);
+        r.ConversationId = r.Operation == RelayOperation.Generate ? ConversationIdentity(r) : null;
         await RelayToGroupAsync(r, snapshot, group);
     }
 
@@ -186,14 +196,23 @@ internal sealed class RelayHandler(
         var attemptsPerMember = Math.Max(1, settings.AttemptsPerMember ?? GroupSettings.DefaultAttemptsPerMember);
         var retryInterval = TimeSpan.FromMilliseconds(settings.RetryIntervalMs ?? GroupSettings.DefaultRetryIntervalMs);
         var failures = new List<string>();
+        List<string>? unsupported = null;
         (Channel Channel, GroupMember Member)? lastTried = null;
         var sawTimeout = false;
         var sawResponse = false;
 
         foreach (var member in order)
         {
-            if (!snapshot.Channels.TryGetValue(member.ChannelId, out var channel) || !channel.Enabled || channel.BaseUrls.Count == 0)
+            if (!snapshot.Channels.TryGetValue(member.ChannelId, out var owner) || !owner.Enabled)
                 continue;
+            // A multi-protocol channel answers through the endpoint of the client's protocol when it has one.
+            var channel = snapshot.Route(owner, r.Protocol, r.Operation);
+            if (channel is null)
+            {
+                (unsupported ??= []).Add($"{owner.Name} ({owner.Type.ToWire()})");
+                continue;
+            }
+            if (channel.BaseUrls.Count == 0) continue;
 
             byte[]? upstreamBody = null;
             var stripUsage = false;
@@ -261,13 +280,20 @@ internal sealed class RelayHandler(
         }
         var status = failures.Count == 0 ? 503 : sawTimeout && !sawResponse ? 504 : 502;
         var detail = failures.Count == 0
-            ? "it has no enabled member with a usable channel"
+            ? unsupported is not null
+                ? $"its members' channels do not serve {(r.Operation == RelayOperation.Images ? "image generation (it needs an OpenAI-type channel)" : "embeddings (they need an OpenAI-type or Gemini channel)")}: {string.Join(", ", unsupported.Distinct())}"
+                : "it has no enabled member with a usable channel"
             : "every attempt failed: " + string.Join("; ", failures.Distinct().Take(8));
         await WriteErrorAsync(r, status, $"group '{group.Name}': {detail}");
     }
 
     private byte[] BuildUpstreamBody(RelayRequest r, Channel channel, string upstreamModel, out bool stripUsage)
     {
+        if (r.Operation != RelayOperation.Generate)
+        {
+            stripUsage = false;
+            return OperationBodies.BuildRequest(r, channel, upstreamModel);
+        }
         var upstreamProtocol = channel.Type.ProtocolOf();
         if (upstreamProtocol == r.Protocol)
         {
@@ -311,7 +337,8 @@ internal sealed class RelayHandler(
         var timeout = false;
         try
         {
-            using var request = UpstreamRequest.Create(channel, baseUrl, member.Model, r.Stream, key, body, r.Protocol == ApiProtocol.Anthropic ? r.Http.Request.Headers : null);
+            using var request = UpstreamRequest.Create(channel, baseUrl, member.Model, r.Stream, key, body, r.Protocol == ApiProtocol.Anthropic ? r.Http.Request.Headers : null,
+                r.Operation, OperationBodies.GeminiBatch(r));
             try
             {
                 response = await clients.For(channel.Proxy).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
@@ -418,7 +445,19 @@ internal sealed class RelayHandler(
         }
 
         byte[] clientBody;
-        if (upstreamProtocol == r.Protocol)
+        if (r.Operation != RelayOperation.Generate)
+        {
+            try
+            {
+                (clientBody, var usage) = OperationBodies.ReadResponse(r, upstreamProtocol, upstreamBody);
+                r.Usage = usage;
+            }
+            catch (ProtocolException e)
+            {
+                return new Outcome(OutcomeKind.Failed, "upstream reply could not be read: " + e.Message);
+            }
+        }
+        else if (upstreamProtocol == r.Protocol)
         {
             clientBody = upstreamBody;
             r.Usage = UsageJson.ReadResponse(upstreamProtocol, upstreamBody);
@@ -599,7 +638,7 @@ internal sealed class RelayHandler(
         r.Error = $"upstream {status}: {Summarize(errorBody)}";
         byte[] body;
         int clientStatus;
-        if (upstreamProtocol == r.Protocol)
+        if (upstreamProtocol == r.Protocol || r.Operation != RelayOperation.Generate && OperationBodies.Passthrough(r, upstreamProtocol))
         {
             (clientStatus, body) = (status, errorBody);
         }

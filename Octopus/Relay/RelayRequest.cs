@@ -10,6 +10,9 @@ internal sealed class RelayRequest
 {
     public required HttpContext Http { get; init; }
     public required ApiProtocol Protocol { get; init; }
+    public Routing.RelayOperation Operation { get; init; }
+    /// <summary>Gemini batchEmbedContents (rather than embedContent).</summary>
+    public bool GeminiBatch { get; init; }
     public long StartedAt { get; } = Stopwatch.GetTimestamp();
     public long Time { get; init; }
     public ApiKey? ApiKey { get; set; }
@@ -63,8 +66,8 @@ internal sealed class RelayRequest
         ReasoningTokens = Usage.ReasoningTokens,
         Cost = cost,
         Stream = Stream,
-        ProtocolIn = Protocol.ToWire(),
-        ProtocolOut = UpstreamProtocol?.ToWire(),
+        ProtocolIn = OperationBodies.Wire(Protocol, Operation),
+        ProtocolOut = UpstreamProtocol is { } up ? OperationBodies.Wire(up, Operation) : null,
         Attempts = Attempts,
     };
 }

@@ -9,9 +9,16 @@ internal static class UpstreamRequest
 {
     private static readonly MediaTypeHeaderValue Json = new("application/json");
 
-    public static Uri Endpoint(ChannelType type, string baseUrl, string model, bool stream)
+    public static Uri Endpoint(ChannelType type, string baseUrl, string model, bool stream,
+        Routing.RelayOperation op = Routing.RelayOperation.Generate, bool geminiBatch = false)
     {
         var b = baseUrl.TrimEnd('/');
+        if (op != Routing.RelayOperation.Generate)
+        {
+            return new Uri(type == ChannelType.Gemini
+                ? b + "/models/" + Uri.EscapeDataString(model) + (geminiBatch ? ":batchEmbedContents" : ":embedContent")
+                : b + (op == Routing.RelayOperation.Images ? "/images/generations" : "/embeddings"));
+        }
         return new Uri(type switch
         {
             ChannelType.OpenAIResponses => b + "/responses",
@@ -22,9 +29,10 @@ internal static class UpstreamRequest
     }
 
     /// <param name="clientHeaders">The client's request headers; only protocol headers (anthropic-version/beta) are forwarded.</param>
-    public static HttpRequestMessage Create(Channel channel, string baseUrl, string model, bool stream, ChannelKey key, byte[] body, IHeaderDictionary? clientHeaders)
+    public static HttpRequestMessage Create(Channel channel, string baseUrl, string model, bool stream, ChannelKey key, byte[] body, IHeaderDictionary? clientHeaders,
+        Routing.RelayOperation op = Routing.RelayOperation.Generate, bool geminiBatch = false)
     {
-        var req = new HttpRequestMessage(HttpMethod.Post, Endpoint(channel.Type, baseUrl, model, stream))
+        var req = new HttpRequestMessage(HttpMethod.Post, Endpoint(channel.Type, baseUrl, model, stream, op, geminiBatch))
         {
             Content = new ByteArrayContent(body),
             Version = HttpVersion.Version20,

@@ -39,6 +39,7 @@ internal sealed class BackupStore(Database db)
             await conn.ExecuteAsync("DELETE FROM relay_groups", new { Cancel = ct }, tx);
             await conn.ExecuteAsync("DELETE FROM channel_keys", new { Cancel = ct }, tx);
             await conn.ExecuteAsync("DELETE FROM channel_base_urls", new { Cancel = ct }, tx);
+            await conn.ExecuteAsync("DELETE FROM channel_endpoints", new { Cancel = ct }, tx);
             await conn.ExecuteAsync("DELETE FROM channels", new { Cancel = ct }, tx);
             await conn.ExecuteAsync("DELETE FROM api_keys", new { Cancel = ct }, tx);
             await conn.ExecuteAsync("DELETE FROM prices WHERE source = 'user'", new { Cancel = ct }, tx);
@@ -68,7 +69,7 @@ internal sealed class BackupStore(Database db)
     /// <summary>Explicit ids do not advance PostgreSQL identity sequences; move them past the largest id.</summary>
     private static async Task ResetPostgresSequencesAsync(DbConnection conn, DbTransaction tx)
     {
-        foreach (var table in (string[])["channels", "channel_base_urls", "channel_keys", "relay_groups", "group_members", "api_keys", "routing_rules"])
+        foreach (var table in (string[])["channels", "channel_base_urls", "channel_endpoints", "channel_keys", "relay_groups", "group_members", "api_keys", "routing_rules"])
         {
             await conn.ExecuteAsync(
                 $"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)",

@@ -61,6 +61,8 @@ internal sealed class ChannelStore(Database db)
 
             await conn.ExecuteAsync("DELETE FROM channel_base_urls WHERE channel_id = @Id", new { channel.Id, Cancel = ct }, tx);
             await InsertBaseUrlsAsync(conn, tx, channel.Id, channel.BaseUrls, keepIds: false, ct);
+            await conn.ExecuteAsync("DELETE FROM channel_endpoints WHERE channel_id = @Id", new { channel.Id, Cancel = ct }, tx);
+            await InsertEndpointsAsync(conn, tx, channel.Id, channel.Endpoints, ct);
 
             var existing = (await conn.QueryAsync<ChannelKeyRow>(
                 "SELECT id, channel_id, secret, enabled, status, status_reason, status_at, remark FROM channel_keys WHERE channel_id = @Id",
@@ -104,6 +106,7 @@ internal sealed class ChannelStore(Database db)
             await conn.ExecuteAsync("DELETE FROM group_members WHERE channel_id = @Id", new { Id = id, Cancel = ct }, tx);
             await conn.ExecuteAsync("DELETE FROM channel_keys WHERE channel_id = @Id", new { Id = id, Cancel = ct }, tx);
             await conn.ExecuteAsync("DELETE FROM channel_base_urls WHERE channel_id = @Id", new { Id = id, Cancel = ct }, tx);
+            await conn.ExecuteAsync("DELETE FROM channel_endpoints WHERE channel_id = @Id", new { Id = id, Cancel = ct }, tx);
             return await conn.ExecuteAsync("DELETE FROM channels WHERE id = @Id", new { Id = id, Cancel = ct }, tx) > 0;
         }, ct);
 
@@ -157,6 +160,7 @@ internal sealed class ChannelStore(Database db)
                 """), args, tx);
         }
         await InsertBaseUrlsAsync(conn, tx, id, channel.BaseUrls, keepIds, ct);
+        await InsertEndpointsAsync(conn, tx, id, channel.Endpoints, ct);
         for (var i = 0; i < channel.Keys.Count; i++) await InsertKeyAsync(conn, tx, id, i, channel.Keys[i], keepIds, ct);
         return id;
     }
@@ -170,6 +174,19 @@ internal sealed class ChannelStore(Database db)
                 await conn.ExecuteAsync("INSERT INTO channel_base_urls (id, channel_id, sort_order, url) VALUES (@Id, @ChannelId, @Order, @Url)", args, tx);
             else
                 await conn.ExecuteAsync("INSERT INTO channel_base_urls (channel_id, sort_order, url) VALUES (@ChannelId, @Order, @Url)", args, tx);
+        }
+    }
+
+    private static async Task InsertEndpointsAsync(DbConnection conn, DbTransaction tx, long channelId, IReadOnlyList<ChannelEndpoint> endpoints, CancellationToken ct)
+    {
+        var order = 0L;
+        foreach (var e in endpoints)
+        {
+            foreach (var u in e.BaseUrls)
+            {
+                await conn.ExecuteAsync("INSERT INTO channel_endpoints (channel_id, sort_order, type, url) VALUES (@ChannelId, @Order, @Type, @Url)",
+                    new { ChannelId = channelId, Order = order++, Type = e.Type.ToWire(), u.Url, Cancel = ct }, tx);
+            }
         }
     }
 
@@ -213,7 +230,22 @@ internal sealed class ChannelStore(Database db)
         var keys = (await conn.QueryAsync<ChannelKeyRow>(
             $"SELECT id, channel_id, secret, enabled, status, status_reason, status_at, remark FROM channel_keys{childWhere} ORDER BY channel_id, sort_order, id", args, tx))
             .ToLookup(k => k.ChannelId);
-        return rows.Select(r => ToChannel(r, urls[r.Id], keys[r.Id])).ToList();
+        var endpoints = (await conn.QueryAsync<ChannelEndpointRow>(
+            $"SELECT id, channel_id, type, url FROM channel_endpoints{childWhere} ORDER BY channel_id, sort_order, id", args, tx))
+            .ToLookup(e => e.ChannelId);
+        return rows.Select(r => ToChannel(r, urls[r.Id], keys[r.Id]) with { Endpoints = ToEndpoints(endpoints[r.Id]) }).ToList();
+    }
+
+    /// <summary>Rows of one type form one endpoint, in the order the types first appear.</summary>
+    private static List<ChannelEndpoint> ToEndpoints(IEnumerable<ChannelEndpointRow> rows)
+    {
+        var list = new List<ChannelEndpoint>();
+        foreach (var g in rows.GroupBy(e => e.Type, StringComparer.Ordinal))
+        {
+            if (!ChannelTypes.TryParse(g.Key, out var type)) continue;
+            list.Add(new ChannelEndpoint { Type = type, BaseUrls = g.Select(e => new ChannelBaseUrl { Id = e.Id, Url = e.Url }).ToList() });
+        }
+        return list;
     }
 
     private static Channel ToChannel(ChannelRow r, IEnumerable<ChannelBaseUrlRow> urls, IEnumerable<ChannelKeyRow> keys)

@@ -15,7 +15,7 @@ internal sealed class PriceStore(Database db)
     public Task<IReadOnlyList<Price>> ListAsync(CancellationToken ct) =>
         db.RunAsync<IReadOnlyList<Price>>(Entity, async conn =>
             (await conn.QueryAsync<PriceRow>(
-                "SELECT model, source, input, output, cache_read, cache_write, updated_at FROM prices ORDER BY model, source", new { Cancel = ct }))
+                "SELECT model, source, input, output, cache_read, cache_write, image, updated_at FROM prices ORDER BY model, source", new { Cancel = ct }))
             .Select(ToPrice).ToList(), ct);
 
     /// <summary>Upserts synced prices in one transaction; user overrides are untouched.</summary>
@@ -49,15 +49,15 @@ internal sealed class PriceStore(Database db)
     {
         var sql = db.Kind == DbKind.MySql
             ? """
-              INSERT INTO prices (model, source, input, output, cache_read, cache_write, updated_at) VALUES (@Model, @Source, @Input, @Output, @CacheRead, @CacheWrite, @UpdatedAt)
-              ON DUPLICATE KEY UPDATE input = VALUES(input), output = VALUES(output), cache_read = VALUES(cache_read), cache_write = VALUES(cache_write), updated_at = VALUES(updated_at)
+              INSERT INTO prices (model, source, input, output, cache_read, cache_write, image, updated_at) VALUES (@Model, @Source, @Input, @Output, @CacheRead, @CacheWrite, @Image, @UpdatedAt)
+              ON DUPLICATE KEY UPDATE input = VALUES(input), output = VALUES(output), cache_read = VALUES(cache_read), cache_write = VALUES(cache_write), image = VALUES(image), updated_at = VALUES(updated_at)
               """
             : """
-              INSERT INTO prices (model, source, input, output, cache_read, cache_write, updated_at) VALUES (@Model, @Source, @Input, @Output, @CacheRead, @CacheWrite, @UpdatedAt)
+              INSERT INTO prices (model, source, input, output, cache_read, cache_write, image, updated_at) VALUES (@Model, @Source, @Input, @Output, @CacheRead, @CacheWrite, @Image, @UpdatedAt)
               ON CONFLICT (model, source) DO UPDATE SET input = excluded.input, output = excluded.output, cache_read = excluded.cache_read,
-                  cache_write = excluded.cache_write, updated_at = excluded.updated_at
+                  cache_write = excluded.cache_write, image = excluded.image, updated_at = excluded.updated_at
               """;
-        return conn.ExecuteAsync(sql, new { p.Model, p.Source, p.Input, p.Output, p.CacheRead, p.CacheWrite, p.UpdatedAt }, tx);
+        return conn.ExecuteAsync(sql, new { p.Model, p.Source, p.Input, p.Output, p.CacheRead, p.CacheWrite, p.Image, p.UpdatedAt }, tx);
     }
 
     private static Price ToPrice(PriceRow r) => new()
@@ -68,6 +68,7 @@ internal sealed class PriceStore(Database db)
         Output = r.Output,
         CacheRead = r.CacheRead,
         CacheWrite = r.CacheWrite,
+        Image = r.Image,
         UpdatedAt = r.UpdatedAt,
     };
 }

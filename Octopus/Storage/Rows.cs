@@ -29,6 +29,14 @@ internal sealed class ChannelBaseUrlRow
     public string Url { get; set; } = "";
 }
 
+internal sealed class ChannelEndpointRow
+{
+    public long Id { get; set; }
+    public long ChannelId { get; set; }
+    public string Type { get; set; } = "";
+    public string Url { get; set; } = "";
+}
+
 internal sealed class ChannelKeyRow
 {
     public long Id { get; set; }
@@ -102,6 +110,7 @@ internal sealed class PriceRow
     public double Output { get; set; }
     public double CacheRead { get; set; }
     public double CacheWrite { get; set; }
+    public double Image { get; set; }
     public long UpdatedAt { get; set; }
 }
 

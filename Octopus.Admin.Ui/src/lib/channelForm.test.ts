@@ -35,6 +35,7 @@ describe('channel form', () => {
       type: 'openai',
       enabled: true,
       base_urls: ['https://api.openai.com/v1', 'https://backup.example.com/v1'],
+      endpoints: [],
       keys: [
         { id: 1, enabled: true, remark: 'main' },
         { id: 2, enabled: true, remark: null },
@@ -55,6 +56,31 @@ describe('channel form', () => {
     form.existingKeys.splice(0, 1);
     form.newKeys = 'sk-new-1\n\nsk-new-2\n';
     expect(formToInput(form).input.keys).toEqual([{ id: 2, enabled: true, remark: null }, 'sk-new-1', 'sk-new-2']);
+  });
+
+  it('edits extra protocol endpoints as "type url" lines, grouping URLs of one type', () => {
+    const form = channelToForm({
+      ...channel,
+      endpoints: [{ type: 'anthropic', base_urls: ['https://x.example/anthropic/v1', 'https://y.example/anthropic/v1'] }],
+    });
+    expect(form.endpoints).toBe('anthropic https://x.example/anthropic/v1\nanthropic https://y.example/anthropic/v1');
+    form.endpoints += '\ngemini https://x.example/gemini/v1beta/';
+    const { input, errors } = formToInput(form);
+    expect(errors).toEqual({});
+    expect(input.endpoints).toEqual([
+      { type: 'anthropic', base_urls: ['https://x.example/anthropic/v1', 'https://y.example/anthropic/v1'] },
+      { type: 'gemini', base_urls: ['https://x.example/gemini/v1beta'] },
+    ]);
+  });
+
+  it('refuses endpoint lines that are not a type and a URL, or repeat a protocol', () => {
+    const form = channelToForm(channel);
+    form.endpoints = 'anthropc https://x.example/v1';
+    expect(formToInput(form).errors.endpoints).toBe('channels.err.endpoints');
+    form.endpoints = 'anthropic ftp://x';
+    expect(formToInput(form).errors.endpoints).toBe('channels.err.endpoints');
+    form.endpoints = 'volcengine https://v.example/v1'; // the channel is openai: same protocol
+    expect(formToInput(form).errors.endpoints).toBe('channels.err.endpointTwice');
   });
 
   it('trims trailing slashes from base URLs', () => {

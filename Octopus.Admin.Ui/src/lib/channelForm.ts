@@ -1,5 +1,5 @@
 // The channel editor's state and its mapping to the API body (kept out of the component so it is unit-tested).
-import type { Channel, ChannelHealth, ChannelInput, ChannelKey, ChannelKeyEdit, ChannelType, ProbePolicy } from './api/types';
+import type { Channel, ChannelEndpoint, ChannelHealth, ChannelInput, ChannelKey, ChannelKeyEdit, ChannelType, ProbePolicy } from './api/types';
 import { headersToText, parseHeaders, parseJsonObject, parseLines } from './format';
 
 export const TYPE_LABELS: Record<ChannelType, string> = {
@@ -18,6 +18,34 @@ export const BASE_URL_EXAMPLES: Record<ChannelType, string> = {
   volcengine: 'https://ark.cn-beijing.volces.com/api/v3',
 };
 
+/** The wire protocol each channel type speaks: a multi-protocol channel lists each protocol once. */
+const PROTOCOL_OF: Record<ChannelType, string> = {
+  openai: 'openai_chat',
+  volcengine: 'openai_chat',
+  openai_responses: 'openai_responses',
+  anthropic: 'anthropic',
+  gemini: 'gemini',
+};
+
+/** Extra endpoints as editor text: one `type url` per line; several lines of one type are its fallback URLs. */
+export function endpointsToText(endpoints: ChannelEndpoint[] | undefined): string {
+  return (endpoints ?? []).flatMap((e) => e.base_urls.map((u) => `${e.type} ${u}`)).join('\n');
+}
+
+/** Parses `type url` lines; null = a line is not a known type followed by an http(s) URL. */
+export function parseEndpoints(text: string): ChannelEndpoint[] | null {
+  const out: ChannelEndpoint[] = [];
+  for (const line of parseLines(text)) {
+    const [type, url, ...rest] = line.split(/\s+/);
+    if (rest.length > 0 || !url || !(type in TYPE_LABELS) || !URL_RE.test(url)) return null;
+    const clean = url.replace(/\/+$/, '');
+    const existing = out.find((e) => e.type === type);
+    if (existing) existing.base_urls.push(clean);
+    else out.push({ type: type as ChannelType, base_urls: [clean] });
+  }
+  return out;
+}
+
 export interface KeyRow {
   id: number;
   masked: string;
@@ -33,6 +61,7 @@ export interface ChannelForm {
   type: ChannelType;
   enabled: boolean;
   baseUrls: string;
+  endpoints: string;
   existingKeys: KeyRow[];
   newKeys: string;
   models: string;
@@ -51,6 +80,7 @@ export function channelToForm(c?: Channel | null): ChannelForm {
     type: c?.type ?? 'openai',
     enabled: c?.enabled ?? true,
     baseUrls: (c?.base_urls ?? []).join('\n'),
+    endpoints: endpointsToText(c?.endpoints),
     existingKeys: (c?.keys ?? []).map((k) => ({
       id: k.id,
       masked: k.key,
@@ -71,7 +101,7 @@ export function channelToForm(c?: Channel | null): ChannelForm {
   };
 }
 
-export type FormErrors = Partial<Record<'name' | 'baseUrls' | 'keys' | 'modelFilter' | 'headers' | 'proxy' | 'paramOverride', string>>;
+export type FormErrors = Partial<Record<'name' | 'baseUrls' | 'endpoints' | 'keys' | 'modelFilter' | 'headers' | 'proxy' | 'paramOverride', string>>;
 
 const URL_RE = /^https?:\/\/[^\s/]+/i;
 const PROXY_RE = /^(https?|socks5h?):\/\/[^\s/]+/i;
@@ -85,6 +115,16 @@ export function formToInput(form: ChannelForm): { input: ChannelInput; errors: F
   const baseUrls = parseLines(form.baseUrls).map((u) => u.replace(/\/+$/, ''));
   if (baseUrls.length === 0) errors.baseUrls = 'channels.err.baseUrlRequired';
   else if (baseUrls.some((u) => !URL_RE.test(u))) errors.baseUrls = 'channels.err.baseUrlInvalid';
+
+  const endpoints = parseEndpoints(form.endpoints);
+  if (endpoints === null) errors.endpoints = 'channels.err.endpoints';
+  else {
+    const seen = new Set([PROTOCOL_OF[form.type]]);
+    for (const e of endpoints) {
+      if (seen.has(PROTOCOL_OF[e.type])) errors.endpoints = 'channels.err.endpointTwice';
+      seen.add(PROTOCOL_OF[e.type]);
+    }
+  }
 
   const added = parseLines(form.newKeys);
   const keys: ChannelKeyEdit[] = [
@@ -116,6 +156,7 @@ export function formToInput(form: ChannelForm): { input: ChannelInput; errors: F
       type: form.type,
       enabled: form.enabled,
       base_urls: baseUrls,
+      endpoints: endpoints ?? [],
       keys,
       models: parseLines(form.models),
       auto_sync: form.autoSync,

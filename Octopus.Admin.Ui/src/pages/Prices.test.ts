@@ -58,7 +58,7 @@ describe('prices page', () => {
     await fireEvent.input(screen.getByTestId('price-input'), { target: { value: '0.1' } });
     await fireEvent.click(screen.getByTestId('price-save'));
     await waitFor(() => expect(calls.some((c) => c.method === 'PUT')).toBe(true));
-    expect(calls.find((c) => c.method === 'PUT')!.body).toEqual({ input: 0.1, output: 0.6, cache_read: 0, cache_write: 0 });
+    expect(calls.find((c) => c.method === 'PUT')!.body).toEqual({ input: 0.1, output: 0.6, cache_read: 0, cache_write: 0, image: 0 });
 
     await fireEvent.click(screen.getByTestId('price-filter-missing'));
     expect(await screen.findByText('deepseek-chat')).toBeTruthy();

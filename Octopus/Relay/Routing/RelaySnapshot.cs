@@ -17,6 +17,7 @@ internal sealed class RelaySnapshot
     public FrozenDictionary<string, Group> Groups { get; }
     public FrozenDictionary<string, ApiKey> ApiKeysByHash { get; }
     public IReadOnlyList<Group> GroupList { get; }
+    private readonly FrozenDictionary<long, Channel[]> _views;
     private readonly FrozenDictionary<string, Group> _exactAliases;
     private readonly AliasPattern[] _patterns;
     /// <summary>Routing rules in evaluation order, compiled against this snapshot's groups.</summary>
@@ -25,6 +26,7 @@ internal sealed class RelaySnapshot
     public RelaySnapshot(IEnumerable<Channel> channels, IEnumerable<Group> groups, IEnumerable<ApiKey> apiKeys, IEnumerable<RoutingRule>? routes = null)
     {
         Channels = channels.ToFrozenDictionary(c => c.Id);
+        _views = Channels.Values.ToFrozenDictionary(c => c.Id, EndpointRouting.Views);
         GroupList = groups.OrderBy(g => g.Name, StringComparer.Ordinal).ToArray();
         Groups = GroupList.ToFrozenDictionary(g => g.Name, StringComparer.Ordinal);
         ApiKeysByHash = apiKeys.ToFrozenDictionary(k => k.KeyHash, StringComparer.Ordinal);
@@ -54,6 +56,10 @@ internal sealed class RelaySnapshot
             if (p.IsMatch(model)) return p.Group;
         return null;
     }
+
+    /// <summary>The endpoint of <paramref name="channel"/> that serves this request (see <see cref="EndpointRouting.Pick"/>).</summary>
+    public Channel? Route(Channel channel, Protocols.ApiProtocol client, RelayOperation op = RelayOperation.Generate) =>
+        EndpointRouting.Pick(_views.TryGetValue(channel.Id, out var views) ? views : [channel], client, op);
 
     /// <summary>Exact aliases, for /v1/models listing.</summary>
     public IEnumerable<(string Alias, Group Group)> ExactAliases => _exactAliases.Select(kv => (kv.Key, kv.Value));

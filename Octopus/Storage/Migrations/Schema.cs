@@ -217,6 +217,23 @@ internal static class Schema
             // JSON object: group name -> {rpm, tpm, max_concurrency}; NULL = none.
             new SqlStep("ALTER TABLE api_keys ADD COLUMN group_limits {text} NULL"),
         ]),
+        new(4, "multi-protocol channel endpoints, per-image prices",
+        [
+            // One row per base URL of an extra protocol; rows of one type form that endpoint, in sort_order.
+            new SqlStep("""
+                CREATE TABLE IF NOT EXISTS channel_endpoints (
+                    id {id},
+                    channel_id BIGINT NOT NULL,
+                    sort_order BIGINT NOT NULL,
+                    type VARCHAR(32) NOT NULL,
+                    url {text} NOT NULL,
+                    CONSTRAINT fk_channel_endpoints_channel FOREIGN KEY (channel_id) REFERENCES channels (id) ON DELETE CASCADE
+                ) {opts}
+                """),
+            new IndexStep("ix_channel_endpoints_channel", "channel_endpoints", "channel_id, sort_order"),
+            // USD per generated image, for image models that report no token usage (DALL·E).
+            new SqlStep("ALTER TABLE prices ADD COLUMN image {real} NOT NULL DEFAULT 0"),
+        ]),
     ];
 
     /// <summary>Replaces the type placeholders for one dialect.</summary>

@@ -30,12 +30,19 @@ export interface ChannelKey {
   status_at: string | null;
   remark: string | null;
 }
+/** A further protocol of a multi-protocol channel: a channel type and its base URLs (the keys are the channel's). */
+export interface ChannelEndpoint {
+  type: ChannelType;
+  base_urls: string[];
+}
 export interface Channel {
   id: number;
   name: string;
   type: ChannelType;
   enabled: boolean;
   base_urls: string[];
+  /** Absent in replies of older servers. */
+  endpoints?: ChannelEndpoint[];
   keys: ChannelKey[];
   models: string[];
   synced_models: string[];
@@ -77,6 +84,7 @@ export interface ChannelInput {
   type: ChannelType;
   enabled: boolean;
   base_urls: string[];
+  endpoints: ChannelEndpoint[];
   keys: ChannelKeyEdit[];
   models: string[];
   auto_sync: boolean;
@@ -238,6 +246,8 @@ export interface PriceValues {
   output: number;
   cache_read: number;
   cache_write: number;
+  /** USD per generated image (not per million tokens); 0 = image requests are priced by their tokens. */
+  image?: number;
 }
 export interface Price extends PriceValues {
   model: string;
