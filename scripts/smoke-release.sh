@@ -29,7 +29,7 @@ matches() { [[ $1 =~ $2 ]]; }
 host_arch=$(uname -m)
 need_qemu=0
 for a in "${archives[@]}"; do
-  case "$(basename "$a")" in *-linux-arm64.tar.gz) [ "$host_arch" = aarch64 ] || need_qemu=1 ;; esac
+  case "$(basename "$a")" in *-linux-arm64.tar.gz|*-linux-arm64-lite.tar.gz) [ "$host_arch" = aarch64 ] || need_qemu=1 ;; esac
 done
 if [ $need_qemu = 1 ] && ! command -v qemu-aarch64-static >/dev/null 2>&1; then
   echo "==> installing qemu-user-static"
@@ -81,7 +81,9 @@ trap cleanup EXIT
 
 for archive in "${archives[@]}"; do
   name=$(basename "$archive" .tar.gz)
-  rid=${name##*-linux-}; rid=linux-$rid
+  flavour=full
+  case "$name" in *-lite) flavour=lite ;; esac
+  rid=${name%-lite}; rid=${rid##*-linux-}; rid=linux-$rid
   echo "==> $name"
   run=()
   if [ "$rid" = linux-arm64 ] && [ "$host_arch" != aarch64 ]; then
@@ -113,6 +115,17 @@ for archive in "${archives[@]}"; do
   expected_version=${name#octopus-}; expected_version=${expected_version%-linux-*}
   check "octopus version prints '$version_line'" \
     matches "$version_line" "^octopus ${expected_version//./\\.} \\(commit [0-9a-f]{7,}(-dirty)?, built [0-9]{4}-[0-9]{2}-[0-9]{2}T"
+  if [ "$flavour" = lite ]; then
+    check "lite version line says SQLite only" matches "$version_line" "databases: SQLite only \\(lite build\\)"
+    # The lite build refuses a server database with a clear one-line error, before touching anything.
+    refuse="$work_root/$name-refuse"; mkdir -p "$refuse"
+    refusal=$(cd "$refuse" && OCTOPUS_DATABASE_TYPE=postgres OCTOPUS_DATABASE_URL=postgresql://u:p@127.0.0.1:1/db \
+      timeout "$wait_s" "${run[@]}" "$dir/octopus" start 2>&1); rc=$?
+    check "lite build refuses database.type=postgres with exit 1 (got $rc)" test "$rc" = 1
+    check "lite refusal names the full build ('$(echo "$refusal" | tail -1)')" matches "$refusal" "needs the full build"
+  else
+    check "full version line lists PostgreSQL and MySQL" matches "$version_line" "databases: SQLite, PostgreSQL, MySQL"
+  fi
 
   # An empty directory with nothing but the binary.
   cwd="$work_root/$name-run"

@@ -60,6 +60,22 @@ public sealed class UiAssetTableTests
         Assert.Equal(x1.ETag[..^1] + "-br\"", new UiAsset { Path = "/x.js", Content = [1, 2, 3], Brotli = [1], ContentType = "x", ETag = x1.ETag }.Select(ContentCoding.Brotli).ETag);
     }
 
+    [Fact]
+    public void The_embedded_bundle_inflates_files_shipped_only_gzipped()
+    {
+        var text = new string('x', 4000);
+        using var gz = new MemoryStream();
+        using (var z = new System.IO.Compression.GZipStream(gz, System.IO.Compression.CompressionLevel.SmallestSize, leaveOpen: true))
+            z.Write(Encoding.UTF8.GetBytes(text));
+        var table = UiAssetTable.FromFiles([new("/assets/a.js.gz", gz.ToArray()), File("/assets/a.js.br", "br")], inflateGzipOnly: true);
+
+        Assert.Equal(1, table.Count);
+        Assert.True(table.TryGet("/assets/a.js", out var asset));
+        Assert.Equal(text, Encoding.UTF8.GetString(asset.Content));
+        Assert.Equal(gz.ToArray(), asset.Gzip);
+        Assert.Equal("text/javascript; charset=utf-8", asset.ContentType);
+    }
+
     [Theory]
     [InlineData("/index.html", "text/html; charset=utf-8")]
     [InlineData("/assets/a.js", "text/javascript; charset=utf-8")]
@@ -82,6 +98,9 @@ public sealed class UiAssetTableTests
         Assert.NotEmpty(scripts);
         Assert.All(scripts, s => Assert.NotNull(s.Brotli));
         Assert.All(scripts, s => Assert.NotNull(s.Gzip));
+        // The build embeds scripts only compressed; the table inflates them for clients that accept neither coding.
+        Assert.DoesNotContain(typeof(UiAssetTable).Assembly.GetManifestResourceNames(), n => n.EndsWith(".js", StringComparison.Ordinal));
+        Assert.All(scripts, s => Assert.True(s.Content.Length > s.Gzip!.Length));
     }
 }
 

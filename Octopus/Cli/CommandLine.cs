@@ -79,7 +79,7 @@ internal static class CommandLine
     public static string VersionText()
     {
         var info = BuildInfo.Current;
-        return $"octopus {info.Version} (commit {info.Commit}, built {info.Date})";
+        return $"octopus {info.Version} (commit {info.Commit}, built {info.Date}; databases: {Storage.Database.Flavour})";
     }
 }
 

@@ -2,8 +2,10 @@ using System.Data.Common;
 using System.Net.Sockets;
 using Dapper;
 using Microsoft.Data.Sqlite;
+#if !SQLITE_ONLY
 using MySqlConnector;
 using Npgsql;
+#endif
 using Octopus.Configuration;
 using Octopus.Hosting;
 
@@ -25,8 +27,18 @@ internal sealed class Database : IAsyncDisposable
 {
     private readonly string _connectionString;
     private readonly string? _password;
-    private readonly NpgsqlDataSource? _pg;
-    private readonly MySqlDataSource? _mysql;
+    /// <summary>PostgreSQL or MySQL connection pool; null for SQLite.</summary>
+    private readonly DbDataSource? _server;
+
+    /// <summary>
+    /// The database types this binary can talk to. The SQLite-only ("lite") release, built with
+    /// -p:OctopusDatabases=sqlite, leaves the PostgreSQL and MySQL drivers out to stay small.
+    /// </summary>
+#if SQLITE_ONLY
+    public const string Flavour = "SQLite only (lite build)";
+#else
+    public const string Flavour = "SQLite, PostgreSQL, MySQL";
+#endif
 
     public DbKind Kind { get; }
 
@@ -39,16 +51,15 @@ internal sealed class Database : IAsyncDisposable
         _connectionString = connectionString;
         Description = description;
         _password = password;
-        switch (kind)
+        _server = kind switch
         {
-            case DbKind.Postgres:
-                // The slim builder leaves out the reflection-heavy plugins; we only read scalars.
-                _pg = new NpgsqlSlimDataSourceBuilder(connectionString).Build();
-                break;
-            case DbKind.MySql:
-                _mysql = new MySqlDataSource(connectionString);
-                break;
-        }
+#if !SQLITE_ONLY
+            // The slim builder leaves out the reflection-heavy plugins; we only read scalars.
+            DbKind.Postgres => new NpgsqlSlimDataSourceBuilder(connectionString).Build(),
+            DbKind.MySql => new MySqlDataSource(connectionString),
+#endif
+            _ => null,
+        };
     }
 
     public static Database Create(OctopusConfig config)
@@ -80,6 +91,11 @@ internal sealed class Database : IAsyncDisposable
                 }.ToString();
                 return new Database(DbKind.Sqlite, cs, "sqlite " + config.DatabasePath, null);
             }
+#if SQLITE_ONLY
+            case "postgres" or "mysql":
+                throw new StartupException($"database.type={config.DatabaseType} needs the full build of Octopus: this is the SQLite-only (lite) " +
+                    "build. Download the octopus-VERSION-RID archive without -lite, or set database.type to sqlite");
+#else
             case "postgres":
             {
                 var t = DatabaseUrl.ParsePostgres(config.DatabaseUrl);
@@ -90,6 +106,7 @@ internal sealed class Database : IAsyncDisposable
                 var t = DatabaseUrl.ParseMySql(config.DatabaseUrl);
                 return new Database(DbKind.MySql, t.ConnectionString, t.Description, new MySqlConnectionStringBuilder(t.ConnectionString).Password);
             }
+#endif
             default:
                 throw new StartupException($"database.type={config.DatabaseType} is not one of sqlite, postgres, mysql");
         }
@@ -98,12 +115,7 @@ internal sealed class Database : IAsyncDisposable
     /// <summary>An open connection (SQLite: busy timeout and foreign keys set). Caller disposes.</summary>
     public async Task<DbConnection> OpenAsync(CancellationToken ct)
     {
-        DbConnection conn = Kind switch
-        {
-            DbKind.Postgres => _pg!.CreateConnection(),
-            DbKind.MySql => _mysql!.CreateConnection(),
-            _ => new SqliteConnection(_connectionString),
-        };
+        DbConnection conn = _server is not null ? _server.CreateConnection() : new SqliteConnection(_connectionString);
         try
         {
             await conn.OpenAsync(ct);
@@ -218,8 +230,10 @@ internal sealed class Database : IAsyncDisposable
         string? where = e switch
         {
             SqliteException s when s.SqliteErrorCode == 19 && s.SqliteExtendedErrorCode is 2067 or 1555 => SqliteUniqueColumn(s.Message),
+#if !SQLITE_ONLY
             PostgresException p when p.SqlState == "23505" => p.ConstraintName ?? "",
             MySqlException m when m.ErrorCode == MySqlErrorCode.DuplicateKeyEntry => MySqlKeyName(m.Message),
+#endif
             _ => null,
         };
         if (where is null) return null;
@@ -275,6 +289,7 @@ internal sealed class Database : IAsyncDisposable
             SqliteException s when s.SqliteErrorCode is 14 => "cannot open the database file",
             SqliteException s when s.SqliteErrorCode is 5 or 6 => "the database is locked by another writer",
             SqliteException s when s.SqliteErrorCode is 10 or 13 or 26 => "disk I/O error",
+#if !SQLITE_ONLY
             PostgresException p when p.SqlState.StartsWith("08", StringComparison.Ordinal) || p.SqlState.StartsWith("57P", StringComparison.Ordinal)
                 || p.SqlState.StartsWith("53", StringComparison.Ordinal) => p.MessageText,
             PostgresException p when p.SqlState is "28P01" or "28000" => "authentication failed",
@@ -287,6 +302,7 @@ internal sealed class Database : IAsyncDisposable
             MySqlException m when m.ErrorCode is MySqlErrorCode.ConnectionCountError or MySqlErrorCode.TooManyUserConnections => "too many connections",
             MySqlException m when m.ErrorCode is MySqlErrorCode.ServerShutdown or MySqlErrorCode.CommandTimeoutExpired or MySqlErrorCode.UnknownError
                 || m.IsTransient || (int)m.ErrorCode is >= 2000 and < 3000 => m.Message,
+#endif
             SocketException se => SocketReason(se),
             TimeoutException => "timed out",
             IOException io => io.Message,
@@ -314,8 +330,7 @@ internal sealed class Database : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_pg is not null) await _pg.DisposeAsync();
-        if (_mysql is not null) await _mysql.DisposeAsync();
+        if (_server is not null) await _server.DisposeAsync();
         if (Kind == DbKind.Sqlite)
         {
             using var conn = new SqliteConnection(_connectionString);

@@ -1,6 +1,8 @@
 using System.Text;
+#if !SQLITE_ONLY
 using MySqlConnector;
 using Npgsql;
+#endif
 using Octopus.Hosting;
 
 namespace Octopus.Storage;
@@ -15,6 +17,7 @@ internal static class DatabaseUrl
     /// <summary>A parsed target: the connection string and a description safe to log (no password).</summary>
     internal sealed record Target(string ConnectionString, string Description);
 
+#if !SQLITE_ONLY
     public static Target ParsePostgres(string url)
     {
         url = url.Trim();
@@ -101,6 +104,8 @@ internal static class DatabaseUrl
         b.CharacterSet = "utf8mb4";
         return new Target(b.ConnectionString, $"mysql {b.Server}:{b.Port}/{b.Database}");
     }
+
+#endif
 
     private sealed record UrlParts(string Host, int Port, string? User, string? Password, string? Database, List<(string, string)> Query);
 
@@ -262,6 +267,7 @@ internal static class DatabaseUrl
         return list;
     }
 
+#if !SQLITE_ONLY
     private static void ApplyPostgresOption(NpgsqlConnectionStringBuilder b, string key, string value, string url)
     {
         switch (key.ToLowerInvariant())
@@ -313,6 +319,8 @@ internal static class DatabaseUrl
             default: throw Bad("mysql", $"unknown option '{key}'", url);
         }
     }
+
+#endif
 
     private static StartupException Bad(string kind, string reason, string url) =>
         new($"database.url is not a valid {kind} connection URL or string: {reason}");

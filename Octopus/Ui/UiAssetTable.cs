@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.IO.Compression;
 using System.Reflection;
 using System.Security.Cryptography;
 
@@ -37,14 +38,24 @@ internal sealed class UiAssetTable
             // RecursiveDir uses the build machine's separator.
             files.Add(new("/" + name[ResourcePrefix.Length..].Replace('\\', '/'), bytes));
         }
-        return FromFiles(files);
+        return FromFiles(files, inflateGzipOnly: true);
     }
 
-    /// <summary>Builds the table from (request path, bytes) pairs, e.g. `/assets/app.js`, `/assets/app.js.br`.</summary>
-    public static UiAssetTable FromFiles(IEnumerable<KeyValuePair<string, byte[]>> files)
+    /// <summary>
+    /// Builds the table from (request path, bytes) pairs, e.g. `/assets/app.js`, `/assets/app.js.br`. With
+    /// <paramref name="inflateGzipOnly"/> (the embedded bundle, whose raw copies the build leaves out) `FILE.gz` without
+    /// `FILE` stands for FILE, inflated here once.
+    /// </summary>
+    public static UiAssetTable FromFiles(IEnumerable<KeyValuePair<string, byte[]>> files, bool inflateGzipOnly = false)
     {
         var all = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var (path, bytes) in files) all[path] = bytes;
+        if (inflateGzipOnly)
+        {
+            foreach (var (path, bytes) in all.ToArray())
+                if (path.EndsWith(".gz", StringComparison.Ordinal) && !all.ContainsKey(path[..^3]))
+                    all[path[..^3]] = Gunzip(bytes);
+        }
 
         var assets = new Dictionary<string, UiAsset>(StringComparer.Ordinal);
         foreach (var (path, bytes) in all)
@@ -65,6 +76,14 @@ internal sealed class UiAssetTable
             };
         }
         return new UiAssetTable(assets.ToFrozenDictionary(StringComparer.Ordinal));
+    }
+
+    private static byte[] Gunzip(byte[] gz)
+    {
+        using var input = new GZipStream(new MemoryStream(gz), CompressionMode.Decompress);
+        using var output = new MemoryStream(gz.Length * 4);
+        input.CopyTo(output);
+        return output.ToArray();
     }
 
     private static bool IsVariant(string path, Dictionary<string, byte[]> all) =>
