@@ -187,6 +187,7 @@ internal static class EmbeddingsCodec
                 if (r is JsonObject o) o["model"] = model;
         }
         else if (root.ContainsKey("model")) root["model"] = model;
+        else return body.ToArray(); // nothing names the model: the bytes go as sent
         return System.Text.Encoding.UTF8.GetBytes(root.ToJsonString());
     }
 
