@@ -165,6 +165,9 @@ internal sealed class RelayHandler(
         (Channel Channel, GroupMember Member)? lastTried = null;
         var sawTimeout = false;
         var sawResponse = false;
+        // Set while every failure so far was a rate limit: the client then hears 429 and when to come back.
+        var onlyRateLimited = true;
+        TimeSpan? retryAfter = null;
 
         foreach (var member in order)
         {
@@ -180,7 +183,16 @@ internal sealed class RelayHandler(
                 var key = keys.Pick(channel, preferredKey, allowSetAside: channel.ProbePolicy is "passive" or "active", triedKeys.Count > 0 ? triedKeys : null);
                 if (key is null)
                 {
-                    failures.Add($"{channel.Name}: no usable key");
+                    if (keys.CoolingLeft(channel) is { } cooling)
+                    {
+                        failures.Add($"{channel.Name}: every key is rate limited for another {Math.Ceiling(cooling.TotalSeconds):0} s");
+                        retryAfter = retryAfter is { } soonest && soonest < cooling ? soonest : cooling;
+                    }
+                    else
+                    {
+                        failures.Add($"{channel.Name}: no usable key");
+                        onlyRateLimited = false;
+                    }
                     break;
                 }
                 triedKeys.Add(key.Id);
@@ -214,10 +226,13 @@ internal sealed class RelayHandler(
                         // The key was refused or rate limited: another key of the same member, without using up an attempt.
                         failures.Add($"{channel.Name}/{member.Model}: {outcome.Error}");
                         sawResponse = true;
+                        if (outcome.RetryAfter is { } wait) retryAfter = retryAfter is { } soonest && soonest < wait ? soonest : wait;
+                        else onlyRateLimited = false;
                         if (triedKeys.Count >= channel.Keys.Count) attempts = attemptsPerMember;
                         continue;
                     default:
                         failures.Add($"{channel.Name}/{member.Model}: {outcome.Error}");
+                        onlyRateLimited = false;
                         sawTimeout |= outcome.Timeout;
                         sawResponse |= !outcome.Timeout;
                         attempts++;
@@ -239,6 +254,12 @@ internal sealed class RelayHandler(
         var detail = failures.Count == 0
             ? "it has no enabled member with a usable channel"
             : "every attempt failed: " + string.Join("; ", failures.Distinct().Take(8));
+        if (failures.Count > 0 && onlyRateLimited && retryAfter is { } after)
+        {
+            // Every member is rate limited: say so, and when the first key cools down, so SDKs wait instead of hammering.
+            status = 429;
+            r.Http.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(after.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         await WriteErrorAsync(r, status, $"group '{group.Name}': {detail}");
     }
 
@@ -265,7 +286,8 @@ internal sealed class RelayHandler(
 
     private enum OutcomeKind { Done, NextKey, Failed }
 
-    private readonly record struct Outcome(OutcomeKind Kind, string? Error = null, bool Timeout = false)
+    /// <param name="RetryAfter">Set when the upstream rate limited the key: how long it cools down.</param>
+    private readonly record struct Outcome(OutcomeKind Kind, string? Error = null, bool Timeout = false, TimeSpan? RetryAfter = null)
     {
         public static readonly Outcome Done = new(OutcomeKind.Done);
     }
@@ -319,8 +341,7 @@ internal sealed class RelayHandler(
                         keys.ReportRejected(key, status, Summarize(errorBody));
                         return new Outcome(OutcomeKind.NextKey, error);
                     case 429:
-                        keys.ReportRateLimited(key, RetryAfter(response));
-                        return new Outcome(OutcomeKind.NextKey, error);
+                        return new Outcome(OutcomeKind.NextKey, error, RetryAfter: keys.ReportRateLimited(key, RetryAfter(response)));
                     case 408 or >= 500:
                         keys.ReportFailure(key, $"upstream {status}");
                         return new Outcome(OutcomeKind.Failed, error);
@@ -387,6 +408,9 @@ internal sealed class RelayHandler(
         byte[] clientBody;
         if (upstreamProtocol == r.Protocol)
         {
+            // A truncated or garbled 200 would break the client's SDK: it is a failed attempt, not a reply.
+            if (!JsonShape.IsObject(upstreamBody))
+                return new Outcome(OutcomeKind.Failed, "upstream reply is not valid JSON");
             clientBody = upstreamBody;
             r.Usage = UsageJson.ReadResponse(upstreamProtocol, upstreamBody);
         }
@@ -466,6 +490,9 @@ internal sealed class RelayHandler(
                         IBufferWriter<byte> output = client is null ? pending : client;
                         if (passthrough)
                         {
+                            // Forwarded bytes must parse on the client; garbage ends the attempt like a cut would.
+                            if (ev.HasData && !ev.IsDone && !JsonShape.IsObject(ev.DataSpan))
+                                throw new InvalidDataException("an event's data is not a JSON object");
                             var kind = observer!.Observe(ev);
                             if (kind == StreamEventKind.Error && client is null)
                                 return new Outcome(OutcomeKind.Failed, "upstream stream error: " + observer.ErrorMessage);
