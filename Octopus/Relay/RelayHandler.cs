@@ -80,7 +80,7 @@ internal sealed class RelayHandler(
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            await WriteErrorAsync(r, 413, $"request body is larger than the gateway's limit ({http.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize / (1024 * 1024)} MiB; server.max_body_mb)");
+            await WriteErrorAsync(r, 413, BodyTooLargeMessage(http));
             return;
         }
 
@@ -624,6 +624,30 @@ internal sealed class RelayHandler(
     /// <summary>The whole request body (Kestrel enforces server.max_body_mb and throws 413 past it).</summary>
     internal static async Task<byte[]> ReadBodyAsync(HttpContext http)
     {
+        var size = http.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (http.Request.ContentLength is { } length && size is { IsReadOnly: false, MaxRequestBodySize: { } max } && length > max)
+        {
+            // Refused up front, the client would meet a reset mid-upload instead of the 413: read what it sends
+            // (bounded in size and time) and throw it away first.
+            http.Items[BodyLimitKey] = max;
+            if (length <= 4 * max)
+            {
+                size.MaxRequestBodySize = length;
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+                cts.CancelAfter(TimeSpan.FromSeconds(10));
+                try
+                {
+                    while (true)
+                    {
+                        var read = await http.Request.BodyReader.ReadAsync(cts.Token);
+                        http.Request.BodyReader.AdvanceTo(read.Buffer.End);
+                        if (read.IsCompleted) break;
+                    }
+                }
+                catch (OperationCanceledException) when (!http.RequestAborted.IsCancellationRequested) { }
+            }
+            throw new BadHttpRequestException("request body too large", StatusCodes.Status413PayloadTooLarge);
+        }
         var reader = http.Request.BodyReader;
         while (true)
         {
@@ -636,6 +660,14 @@ internal sealed class RelayHandler(
             }
             reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
         }
+    }
+
+    private const string BodyLimitKey = "octopus.body_limit";
+
+    internal static string BodyTooLargeMessage(HttpContext http)
+    {
+        var limit = http.Items.TryGetValue(BodyLimitKey, out var v) && v is long l ? l : http.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
+        return $"request body is larger than the gateway's limit ({limit / (1024 * 1024)} MiB; server.max_body_mb)";
     }
 
     private static async Task<byte[]> ReadLimitedAsync(HttpResponseMessage response, int limit, CancellationToken ct)
