@@ -23,6 +23,9 @@ internal sealed class FaultRig : IAsyncDisposable
         AttemptsPerMember = 1, RetryIntervalMs = 0,
     };
 
+    /// <summary>For faults that are not about time: timeouts far above what a loaded CI machine needs.</summary>
+    public static readonly GroupSettings Patient = Quick with { FirstEventTimeoutSeconds = 30, ResponseTimeoutSeconds = 30, StreamIdleTimeoutSeconds = 30 };
+
     public required RelayHost Host { get; init; }
     public required MockUpstream Bad { get; init; }
     public required MockUpstream Good { get; init; }

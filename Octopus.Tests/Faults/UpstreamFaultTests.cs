@@ -24,7 +24,7 @@ public sealed class UpstreamFaultTests
     [InlineData(503)]
     public async Task Upstream_5xx_fails_over_and_the_log_shows_both_attempts(int status)
     {
-        await using var rig = await FaultRig.StartAsync();
+        await using var rig = await FaultRig.StartAsync(settings: FaultRig.Patient);
         rig.Bad.Behave = _ => new MockUpstream.Reply { Status = status, Body = """{"error":{"message":"upstream trouble"}}""" };
 
         var ok = await rig.Client.PostAsync("/v1/chat/completions", Chat("g"));
@@ -60,7 +60,7 @@ public sealed class UpstreamFaultTests
     [Fact]
     public async Task Upstream_429_with_retry_after_cools_the_key_down_for_that_long()
     {
-        await using var rig = await FaultRig.StartAsync();
+        await using var rig = await FaultRig.StartAsync(settings: FaultRig.Patient);
         rig.Bad.Behave = _ => new MockUpstream.Reply { Status = 429, Body = """{"error":{"message":"slow down"}}""", Headers = { ["retry-after"] = "40" } };
 
         Assert.Equal(HttpStatusCode.OK, (await rig.Client.PostAsync("/v1/chat/completions", Chat("g"))).StatusCode);
@@ -94,12 +94,13 @@ public sealed class UpstreamFaultTests
     public async Task Connection_refused_fails_over_at_once_and_is_logged_as_a_connection_failure()
     {
         var port = Relay.RelayFailoverTests.ClosedPort();
-        await using var rig = await FaultRig.StartAsync(badUrl: $"http://127.0.0.1:{port}/v1");
+        await using var rig = await FaultRig.StartAsync(badUrl: $"http://127.0.0.1:{port}/v1", settings: FaultRig.Patient);
 
         var sw = Stopwatch.StartNew();
         var ok = await rig.Client.PostAsync("/v1/chat/completions", Chat("g"));
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"took {sw.ElapsedMilliseconds} ms");
+        // Far below the 30 s timeouts: a refused connection fails over at once instead of waiting.
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"took {sw.ElapsedMilliseconds} ms");
         var failed = await rig.Client.PostAsync("/v1/chat/completions", Chat("solo", stream: true));
         Assert.Equal(HttpStatusCode.BadGateway, failed.StatusCode);
         Assert.Contains("connection refused", ErrorMessage(await Text(failed)));
@@ -200,7 +201,7 @@ public sealed class UpstreamFaultTests
     public async Task A_stream_cut_mid_way_ends_with_a_protocol_error_event_and_the_log_keeps_the_partial_usage(string typeName, string path, string json)
     {
         Assert.True(ChannelTypes.TryParse(typeName, out var type));
-        await using var rig = await FaultRig.StartAsync(type);
+        await using var rig = await FaultRig.StartAsync(type, settings: FaultRig.Patient);
         // Cut after the first content (and, where the protocol sends it early, the usage so far).
         rig.Bad.Behave = r =>
         {
@@ -232,7 +233,7 @@ public sealed class UpstreamFaultTests
     public async Task A_stream_stalled_mid_way_is_ended_by_the_idle_timeout_with_a_protocol_error_event(string typeName, string path, string json)
     {
         Assert.True(ChannelTypes.TryParse(typeName, out var type));
-        await using var rig = await FaultRig.StartAsync(type);
+        await using var rig = await FaultRig.StartAsync(type, settings: FaultRig.Patient with { StreamIdleTimeoutSeconds = 1 });
         rig.Bad.Behave = r =>
         {
             var reply = rig.Bad.DefaultReply(r);
@@ -248,6 +249,7 @@ public sealed class UpstreamFaultTests
 
         var log = await rig.LogAsync();
         Assert.Contains("stalled: nothing for 1 s", log.Error);
+        Assert.Equal([200], log.Attempts.Select(a => a.Status));
         await Relay.RelayFailoverTests.WaitUntil(() => Task.FromResult(rig.Bad.InFlight == 0));
         Assert.Equal(1, rig.Counted("solo", rig.BadChannel).Failed);
     }
@@ -255,7 +257,7 @@ public sealed class UpstreamFaultTests
     [Fact]
     public async Task Malformed_JSON_from_upstream_is_a_failed_attempt_not_a_reply()
     {
-        await using var rig = await FaultRig.StartAsync();
+        await using var rig = await FaultRig.StartAsync(settings: FaultRig.Patient);
         rig.Bad.Behave = _ => new MockUpstream.Reply { Body = """{"id":"chatcmpl-1","choices":[{"message":{"content":"trunc""" };
 
         var ok = await rig.Client.PostAsync("/v1/chat/completions", Chat("g"));
@@ -276,7 +278,7 @@ public sealed class UpstreamFaultTests
     [Fact]
     public async Task Malformed_SSE_before_content_fails_over_and_after_content_ends_with_an_error_event()
     {
-        await using var rig = await FaultRig.StartAsync();
+        await using var rig = await FaultRig.StartAsync(settings: FaultRig.Patient);
         var before = true;
         rig.Bad.Behave = r =>
         {
@@ -309,7 +311,7 @@ public sealed class UpstreamFaultTests
     [InlineData(true)]
     public async Task A_multi_megabyte_reply_arrives_whole_and_is_counted(bool stream)
     {
-        await using var rig = await FaultRig.StartAsync();
+        await using var rig = await FaultRig.StartAsync(settings: FaultRig.Patient);
         var text = string.Concat(Enumerable.Range(0, 200_000).Select(i => $"w{i % 10} ")); // ≈ 0.6 MB of text
         var big = string.Concat(Enumerable.Repeat(text, 8)); // ≈ 4.8 MB
         rig.Bad.Behave = r => stream
