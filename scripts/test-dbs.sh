@@ -47,6 +47,35 @@ if ! su postgres -c "psql -qtAc \"select 1 from pg_database where datname='octop
   su postgres -c "createdb -O octopus octopus_test"
 fi
 
+# A private PostgreSQL cluster ("outage", port 5434) that only the database-outage tests use: they stop and start
+# it, so their outage never disturbs tests running on the shared cluster above.
+outage_port=5434
+if ! pg_lsclusters -h | awk -v v="$pg_version" '$1==v && $2=="outage"' | grep -q .; then
+  pg_createcluster "$pg_version" outage --port "$outage_port" -- --auth-local=peer --auth-host=scram-sha-256 >/dev/null
+fi
+if ! pg_lsclusters -h | awk -v v="$pg_version" '$1==v && $2=="outage" && $4=="online"' | grep -q .; then
+  pg_ctlcluster "$pg_version" outage start
+fi
+for _ in $(seq 1 30); do
+  su postgres -c "psql -p $outage_port -qtAc 'select 1'" >/dev/null 2>&1 && break
+  sleep 1
+done
+su postgres -c "psql -p $outage_port -v ON_ERROR_STOP=1 -q" <<'SQL'
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'octopus') THEN
+    CREATE ROLE octopus LOGIN PASSWORD 'octopus' CREATEDB;
+  ELSE
+    ALTER ROLE octopus LOGIN PASSWORD 'octopus' CREATEDB;
+  END IF;
+  GRANT pg_signal_backend TO octopus;
+END
+$$;
+SQL
+if ! su postgres -c "psql -p $outage_port -qtAc \"select 1 from pg_database where datname='octopus_test'\"" | grep -q 1; then
+  su postgres -c "createdb -p $outage_port -O octopus octopus_test"
+fi
+
 # MariaDB: bind to loopback only.
 if [ -d /etc/mysql/mariadb.conf.d ] && [ ! -f /etc/mysql/mariadb.conf.d/99-octopus-test.cnf ]; then
   printf '[mysqld]\nbind-address = 127.0.0.1\n' > /etc/mysql/mariadb.conf.d/99-octopus-test.cnf
@@ -70,4 +99,5 @@ FLUSH PRIVILEGES;
 SQL
 
 echo "OCTOPUS_TEST_PG=postgresql://octopus:octopus@127.0.0.1:5432/octopus_test"
+echo "OCTOPUS_TEST_PG_OUTAGE=postgresql://octopus:octopus@127.0.0.1:${outage_port}/octopus_test"
 echo "OCTOPUS_TEST_MYSQL=octopus:octopus@tcp(127.0.0.1:3306)/octopus_test"

@@ -16,6 +16,9 @@ internal sealed class TestDatabase : IAsyncDisposable
     public const string DefaultMySql = "octopus:octopus@tcp(127.0.0.1:3306)/octopus_test";
 
     public static string PgUrl => Environment.GetEnvironmentVariable("OCTOPUS_TEST_PG") is { Length: > 0 } v ? v : DefaultPg;
+    /// <summary>The private cluster the outage tests stop and start (scripts/test-dbs.sh creates it); nothing else uses it.</summary>
+    public const string DefaultPgOutage = "postgresql://octopus:octopus@127.0.0.1:5434/octopus_test";
+    public static string PgOutageUrl => Environment.GetEnvironmentVariable("OCTOPUS_TEST_PG_OUTAGE") is { Length: > 0 } v ? v : DefaultPgOutage;
     public static string MySqlUrl => Environment.GetEnvironmentVariable("OCTOPUS_TEST_MYSQL") is { Length: > 0 } v ? v : DefaultMySql;
 
     public DbKind Kind { get; }
@@ -23,24 +26,27 @@ internal sealed class TestDatabase : IAsyncDisposable
     public OctopusConfig Config { get; }
     private readonly string _name;
     private readonly string? _tempDir;
+    private readonly string _pgUrl = PgUrl;
     private readonly List<Database> _opened = [];
 
-    private TestDatabase(DbKind kind, OctopusConfig config, string name, string? tempDir)
+    private TestDatabase(DbKind kind, OctopusConfig config, string name, string? tempDir, string? pgUrl = null)
     {
+        _pgUrl = pgUrl ?? PgUrl;
         Kind = kind;
         Config = config;
         _name = name;
         _tempDir = tempDir;
     }
 
-    public static async Task<TestDatabase> CreateAsync(DbKind kind)
+    /// <param name="pgServer">PostgreSQL only: another server than <see cref="PgUrl"/> (e.g. <see cref="PgOutageUrl"/>).</param>
+    public static async Task<TestDatabase> CreateAsync(DbKind kind, string? pgServer = null)
     {
         var name = "octopus_t_" + Guid.NewGuid().ToString("N")[..12];
         switch (kind)
         {
             case DbKind.Postgres:
             {
-                var admin = DatabaseUrl.ParsePostgres(PgUrl).ConnectionString;
+                var admin = DatabaseUrl.ParsePostgres(pgServer ?? PgUrl).ConnectionString;
                 await using (var conn = new NpgsqlConnection(admin))
                 {
                     await conn.OpenAsync();
@@ -48,7 +54,7 @@ internal sealed class TestDatabase : IAsyncDisposable
                     await cmd.ExecuteNonQueryAsync();
                 }
                 var cs = new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
-                return new TestDatabase(kind, new OctopusConfig { DatabaseType = "postgres", DatabaseUrl = cs }, name, null);
+                return new TestDatabase(kind, new OctopusConfig { DatabaseType = "postgres", DatabaseUrl = cs }, name, null, pgServer);
             }
             case DbKind.MySql:
             {
@@ -97,7 +103,7 @@ internal sealed class TestDatabase : IAsyncDisposable
             case DbKind.Postgres:
             {
                 NpgsqlConnection.ClearAllPools();
-                await using var conn = new NpgsqlConnection(DatabaseUrl.ParsePostgres(PgUrl).ConnectionString);
+                await using var conn = new NpgsqlConnection(DatabaseUrl.ParsePostgres(_pgUrl).ConnectionString);
                 await conn.OpenAsync();
                 // A session may linger for a moment (or be an autovacuum worker we may not terminate): retry, bounded.
                 for (var attempt = 0; ; attempt++)

@@ -25,6 +25,12 @@ public sealed class MockUpstream : IAsyncDisposable
     /// <summary>Decides the reply for each request; null means the default successful reply.</summary>
     public Func<Received, Reply?>? Behave { get; set; }
     public int Count => Requests.Count;
+    private int _inFlight;
+    private long _bytesSent;
+    /// <summary>Requests whose handler is still running (a leaked upstream connection keeps this above zero).</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+    /// <summary>Bytes of SSE events written so far, over all requests (shows whether a slow client stalls the writes).</summary>
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
 
     public sealed record Received(string Path, string Query, IReadOnlyDictionary<string, string> Headers, byte[] Body)
     {
@@ -76,6 +82,13 @@ public sealed class MockUpstream : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext ctx)
     {
+        Interlocked.Increment(ref _inFlight);
+        try { await HandleCoreAsync(ctx); }
+        finally { Interlocked.Decrement(ref _inFlight); }
+    }
+
+    private async Task HandleCoreAsync(HttpContext ctx)
+    {
         using var ms = new MemoryStream();
         await ctx.Request.Body.CopyToAsync(ms);
         var headers = ctx.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
@@ -103,7 +116,7 @@ public sealed class MockUpstream : IAsyncDisposable
         }
     }
 
-    private static async Task SendAsync(HttpContext ctx, Received req, Reply reply)
+    private async Task SendAsync(HttpContext ctx, Received req, Reply reply)
     {
         var ct = ctx.RequestAborted;
         if (reply.DelayBeforeHeaders > TimeSpan.Zero) await Task.Delay(reply.DelayBeforeHeaders, ct);
@@ -131,12 +144,15 @@ public sealed class MockUpstream : IAsyncDisposable
             }
             if (reply.CutAfter == i)
             {
+                // Let what was sent reach the peer first: a reset discards bytes the peer has not read yet.
+                await Task.Delay(100, ct);
                 ctx.Abort();
                 return;
             }
             if (i > 0 && reply.DelayBetweenEvents > TimeSpan.Zero) await Task.Delay(reply.DelayBetweenEvents, ct);
             await ctx.Response.WriteAsync(reply.Events[i], ct);
             await ctx.Response.Body.FlushAsync(ct);
+            Interlocked.Add(ref _bytesSent, Encoding.UTF8.GetByteCount(reply.Events[i]));
         }
     }
 

@@ -129,6 +129,7 @@ internal sealed record GroupSettingsDto
     public int? RetryIntervalMs { get; set; }
     public int? FirstEventTimeoutSeconds { get; set; }
     public int? ResponseTimeoutSeconds { get; set; }
+    public int? StreamIdleTimeoutSeconds { get; set; }
     public int? CooldownSeconds { get; set; }
     public int? AffinitySeconds { get; set; }
 }

@@ -154,7 +154,7 @@ internal static class ChannelsApi
         var probe = input.String("probe_policy");
         if (probe is not null && !ProbePolicies.Contains(probe)) input.Fail("probe_policy", "must be one of " + string.Join(", ", ProbePolicies));
 
-        var headers = input.StringMap("headers");
+        var headers = input.HeaderMap("headers");
         var enabled = input.Bool("enabled");
         var autoSync = input.Bool("auto_sync");
         var cacheBreakpoints = input.Bool("add_cache_breakpoints");
@@ -309,7 +309,7 @@ internal static class ChannelsApi
         var baseUrl = input.String("base_url", required: true);
         if (baseUrl is not null && !JsonInput.IsHttpUrl(baseUrl)) input.Fail("base_url", "must be an absolute http or https URL");
         var key = input.String("key", required: true);
-        var headers = input.StringMap("headers");
+        var headers = input.HeaderMap("headers");
         var proxy = input.String("proxy", allowEmpty: true);
         if (!string.IsNullOrEmpty(proxy) && !JsonInput.IsProxyUrl(proxy)) input.Fail("proxy", "must be an http://, https:// or socks5:// URL");
         if (!input.IsValid) return ApiResults.Invalid(input.Errors);

@@ -10,7 +10,7 @@ internal static class GroupsApi
     private static readonly string[] Fields = ["name", "mode", "members", "settings", "aliases", "visible", "id", "created_at", "updated_at"];
     private static readonly string[] MemberFields = ["id", "channel_id", "model", "priority", "weight", "pinned", "channel_name"];
     private static readonly string[] SettingFields =
-        ["attempts_per_member", "retry_interval_ms", "first_event_timeout_seconds", "response_timeout_seconds", "cooldown_seconds", "affinity_seconds"];
+        ["attempts_per_member", "retry_interval_ms", "first_event_timeout_seconds", "response_timeout_seconds", "stream_idle_timeout_seconds", "cooldown_seconds", "affinity_seconds"];
 
     public static void MapGroups(this RouteGroupBuilder api)
     {
@@ -121,6 +121,7 @@ internal static class GroupsApi
                     RetryIntervalMs = n.Int("retry_interval_ms", min: 0, max: 600_000),
                     FirstEventTimeoutSeconds = n.Int("first_event_timeout_seconds", min: 1, max: 3600),
                     ResponseTimeoutSeconds = n.Int("response_timeout_seconds", min: 1, max: 86_400),
+                    StreamIdleTimeoutSeconds = n.Int("stream_idle_timeout_seconds", min: 1, max: 86_400),
                     CooldownSeconds = n.Int("cooldown_seconds", min: 0, max: 86_400),
                     AffinitySeconds = n.Int("affinity_seconds", min: 0, max: 30 * 86_400),
                 };
@@ -231,6 +232,7 @@ internal static class GroupsApi
             RetryIntervalMs = g.Settings.RetryIntervalMs,
             FirstEventTimeoutSeconds = g.Settings.FirstEventTimeoutSeconds,
             ResponseTimeoutSeconds = g.Settings.ResponseTimeoutSeconds,
+            StreamIdleTimeoutSeconds = g.Settings.StreamIdleTimeoutSeconds,
             CooldownSeconds = g.Settings.CooldownSeconds,
             AffinitySeconds = g.Settings.AffinitySeconds,
         },

@@ -178,6 +178,30 @@ internal sealed class JsonInput
         return map;
     }
 
+    /// <summary>
+    /// Extra HTTP headers to send upstream: names must be header tokens, values free of CR, LF and NUL (a line break
+    /// would let a value smuggle in headers or a second request), and the framing headers are the relay's own.
+    /// </summary>
+    public Dictionary<string, string>? HeaderMap(string field)
+    {
+        var map = StringMap(field);
+        if (map is null) return null;
+        foreach (var (name, value) in map)
+        {
+            if (name.Length == 0 || name.Length > 256 || !name.All(IsTokenChar)) Fail($"{field}.{name}", "is not a valid HTTP header name");
+            else if (FramingHeaders.Contains(name)) Fail($"{field}.{name}", "is set by the gateway itself and cannot be overridden");
+            if (value.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0) Fail($"{field}.{name}", "must not contain line breaks or NUL");
+            else if (value.Length > 8192) Fail($"{field}.{name}", "must be at most 8192 characters");
+        }
+        return map;
+    }
+
+    private static readonly HashSet<string> FramingHeaders = new(StringComparer.OrdinalIgnoreCase)
+        { "host", "content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer", "keep-alive" };
+
+    private static bool IsTokenChar(char c) =>
+        c is >= 'a' and <= 'z' or >= 'A' and <= 'Z' or >= '0' and <= '9' or '!' or '#' or '$' or '%' or '&' or '\'' or '*' or '+' or '-' or '.' or '^' or '_' or '`' or '|' or '~';
+
     /// <summary>RFC 3339 string or unix ms number; null when absent or null.</summary>
     public long? Time(string field)
     {

@@ -40,7 +40,7 @@ internal static class CountTokensEndpoint
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            await WriteErrorAsync(http, 413, $"request body is larger than the gateway's limit ({http.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize / (1024 * 1024)} MiB; server.max_body_mb)");
+            await WriteErrorAsync(http, 413, RelayHandler.BodyTooLargeMessage(http));
             return;
         }
 

@@ -91,7 +91,7 @@ internal sealed class RelayHandler(
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            await WriteErrorAsync(r, 413, $"request body is larger than the gateway's limit ({http.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize / (1024 * 1024)} MiB; server.max_body_mb)");
+            await WriteErrorAsync(r, 413, BodyTooLargeMessage(http));
             return;
         }
 
@@ -200,6 +200,9 @@ internal sealed class RelayHandler(
         (Channel Channel, GroupMember Member)? lastTried = null;
         var sawTimeout = false;
         var sawResponse = false;
+        // Set while every failure so far was a rate limit: the client then hears 429 and when to come back.
+        var onlyRateLimited = true;
+        TimeSpan? retryAfter = null;
 
         foreach (var member in order)
         {
@@ -223,7 +226,16 @@ internal sealed class RelayHandler(
                 var key = keys.Pick(channel, preferredKey, allowSetAside: channel.ProbePolicy is "passive" or "active", triedKeys.Count > 0 ? triedKeys : null);
                 if (key is null)
                 {
-                    failures.Add($"{channel.Name}: no usable key");
+                    if (keys.CoolingLeft(channel) is { } cooling)
+                    {
+                        failures.Add($"{channel.Name}: every key is rate limited for another {Math.Ceiling(cooling.TotalSeconds):0} s");
+                        retryAfter = retryAfter is { } soonest && soonest < cooling ? soonest : cooling;
+                    }
+                    else
+                    {
+                        failures.Add($"{channel.Name}: no usable key");
+                        onlyRateLimited = false;
+                    }
                     break;
                 }
                 triedKeys.Add(key.Id);
@@ -257,10 +269,13 @@ internal sealed class RelayHandler(
                         // The key was refused or rate limited: another key of the same member, without using up an attempt.
                         failures.Add($"{channel.Name}/{member.Model}: {outcome.Error}");
                         sawResponse = true;
+                        if (outcome.RetryAfter is { } wait) retryAfter = retryAfter is { } soonest && soonest < wait ? soonest : wait;
+                        else onlyRateLimited = false;
                         if (triedKeys.Count >= channel.Keys.Count) attempts = attemptsPerMember;
                         continue;
                     default:
                         failures.Add($"{channel.Name}/{member.Model}: {outcome.Error}");
+                        onlyRateLimited = false;
                         sawTimeout |= outcome.Timeout;
                         sawResponse |= !outcome.Timeout;
                         attempts++;
@@ -284,6 +299,12 @@ internal sealed class RelayHandler(
                 ? $"its members' channels do not serve {(r.Operation == RelayOperation.Images ? "image generation (it needs an OpenAI-type channel)" : "embeddings (they need an OpenAI-type or Gemini channel)")}: {string.Join(", ", unsupported.Distinct())}"
                 : "it has no enabled member with a usable channel"
             : "every attempt failed: " + string.Join("; ", failures.Distinct().Take(8));
+        if (failures.Count > 0 && onlyRateLimited && retryAfter is { } after)
+        {
+            // Every member is rate limited: say so, and when the first key cools down, so SDKs wait instead of hammering.
+            status = 429;
+            r.Http.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(after.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         await WriteErrorAsync(r, status, $"group '{group.Name}': {detail}");
     }
 
@@ -315,7 +336,8 @@ internal sealed class RelayHandler(
 
     private enum OutcomeKind { Done, NextKey, Failed }
 
-    private readonly record struct Outcome(OutcomeKind Kind, string? Error = null, bool Timeout = false)
+    /// <param name="RetryAfter">Set when the upstream rate limited the key: how long it cools down.</param>
+    private readonly record struct Outcome(OutcomeKind Kind, string? Error = null, bool Timeout = false, TimeSpan? RetryAfter = null)
     {
         public static readonly Outcome Done = new(OutcomeKind.Done);
     }
@@ -370,8 +392,7 @@ internal sealed class RelayHandler(
                         keys.ReportRejected(key, status, Summarize(errorBody));
                         return new Outcome(OutcomeKind.NextKey, error);
                     case 429:
-                        keys.ReportRateLimited(key, RetryAfter(response));
-                        return new Outcome(OutcomeKind.NextKey, error);
+                        return new Outcome(OutcomeKind.NextKey, error, RetryAfter: keys.ReportRateLimited(key, RetryAfter(response)));
                     case 408 or >= 500:
                         keys.ReportFailure(key, $"upstream {status}");
                         return new Outcome(OutcomeKind.Failed, error);
@@ -459,6 +480,9 @@ internal sealed class RelayHandler(
         }
         else if (upstreamProtocol == r.Protocol)
         {
+            // A truncated or garbled 200 would break the client's SDK: it is a failed attempt, not a reply.
+            if (!JsonShape.IsObject(upstreamBody))
+                return new Outcome(OutcomeKind.Failed, "upstream reply is not valid JSON");
             clientBody = upstreamBody;
             r.Usage = UsageJson.ReadResponse(upstreamProtocol, upstreamBody);
         }
@@ -538,6 +562,9 @@ internal sealed class RelayHandler(
                         IBufferWriter<byte> output = client is null ? pending : client;
                         if (passthrough)
                         {
+                            // Forwarded bytes must parse on the client; garbage ends the attempt like a cut would.
+                            if (ev.HasData && !ev.IsDone && !JsonShape.IsObject(ev.DataSpan))
+                                throw new InvalidDataException("an event's data is not a JSON object");
                             var kind = observer!.Observe(ev);
                             if (kind == StreamEventKind.Error && client is null)
                                 return new Outcome(OutcomeKind.Failed, "upstream stream error: " + observer.ErrorMessage);
@@ -669,6 +696,30 @@ internal sealed class RelayHandler(
     /// <summary>The whole request body (Kestrel enforces server.max_body_mb and throws 413 past it).</summary>
     internal static async Task<byte[]> ReadBodyAsync(HttpContext http)
     {
+        var size = http.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (http.Request.ContentLength is { } length && size is { IsReadOnly: false, MaxRequestBodySize: { } max } && length > max)
+        {
+            // Refused up front, the client would meet a reset mid-upload instead of the 413: read what it sends
+            // (bounded in size and time) and throw it away first.
+            http.Items[BodyLimitKey] = max;
+            if (length <= 4 * max)
+            {
+                size.MaxRequestBodySize = length;
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+                cts.CancelAfter(TimeSpan.FromSeconds(10));
+                try
+                {
+                    while (true)
+                    {
+                        var read = await http.Request.BodyReader.ReadAsync(cts.Token);
+                        http.Request.BodyReader.AdvanceTo(read.Buffer.End);
+                        if (read.IsCompleted) break;
+                    }
+                }
+                catch (OperationCanceledException) when (!http.RequestAborted.IsCancellationRequested) { }
+            }
+            throw new BadHttpRequestException("request body too large", StatusCodes.Status413PayloadTooLarge);
+        }
         var reader = http.Request.BodyReader;
         while (true)
         {
@@ -681,6 +732,14 @@ internal sealed class RelayHandler(
             }
             reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
         }
+    }
+
+    private const string BodyLimitKey = "octopus.body_limit";
+
+    internal static string BodyTooLargeMessage(HttpContext http)
+    {
+        var limit = http.Items.TryGetValue(BodyLimitKey, out var v) && v is long l ? l : http.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
+        return $"request body is larger than the gateway's limit ({limit / (1024 * 1024)} MiB; server.max_body_mb)";
     }
 
     private static async Task<byte[]> ReadLimitedAsync(HttpResponseMessage response, int limit, CancellationToken ct)

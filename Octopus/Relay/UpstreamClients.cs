@@ -25,6 +25,9 @@ internal sealed class UpstreamClients(Settings.SettingsService settings) : IDisp
             // Re-resolve DNS now and then; providers move their endpoints.
             PooledConnectionLifetime = TimeSpan.FromMinutes(10),
             AutomaticDecompression = DecompressionMethods.None,
+            // A response the relay abandons (client gone, idle timeout, failover) closes its connection at once; the
+            // default drains it for up to 2 s to reuse the connection, keeping the upstream generating (and billing).
+            MaxResponseDrainSize = 0,
             AllowAutoRedirect = false,
             UseCookies = false,
             EnableMultipleHttp2Connections = true,

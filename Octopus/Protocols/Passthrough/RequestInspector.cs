@@ -46,7 +46,9 @@ internal static class RequestInspector
                     reader.Skip();
                     info.SystemRange = start..(int)reader.BytesConsumed;
                 }
-                else if (reader.ValueTextEquals("messages"u8) || reader.ValueTextEquals("input"u8) || reader.ValueTextEquals("contents"u8)) ReadMessages(ref reader, info);
+                else if (reader.ValueTextEquals("messages"u8)) ReadMessages(ref reader, info, "messages");
+                else if (reader.ValueTextEquals("contents"u8)) ReadMessages(ref reader, info, "contents");
+                else if (reader.ValueTextEquals("input"u8)) ReadMessages(ref reader, info, "input");
                 else
                 {
                     reader.Read();
@@ -181,9 +183,12 @@ internal static class RequestInspector
         }
     }
 
-    private static void ReadMessages(ref Utf8JsonReader reader, RequestInfo info)
+    private static void ReadMessages(ref Utf8JsonReader reader, RequestInfo info, string name)
     {
         reader.Read();
+        // Passed through as is, a wrong type would reach the upstream and come back as its own puzzling error.
+        if (reader.TokenType != JsonTokenType.StartArray && !(name == "input" && reader.TokenType == JsonTokenType.String))
+            throw new ProtocolException(name == "input" ? "`input` must be a string or an array" : $"`{name}` must be an array");
         if (reader.TokenType == JsonTokenType.String)
         {
             // Responses API: `input` may be a plain string.
@@ -192,7 +197,6 @@ internal static class RequestInspector
             info.MessageCount = 1;
             return;
         }
-        if (reader.TokenType != JsonTokenType.StartArray) { reader.Skip(); return; }
         var arrayDepth = reader.CurrentDepth;
         var first = true;
         while (reader.Read() && !(reader.TokenType == JsonTokenType.EndArray && reader.CurrentDepth == arrayDepth))

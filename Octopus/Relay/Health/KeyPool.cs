@@ -105,8 +105,8 @@ internal sealed class KeyPool(TimeProvider clock)
     /// <summary>401/403: the key is refused by the upstream; set it aside at once.</summary>
     public void ReportRejected(ChannelKey key, int status, string reason) => SetAside(key, $"upstream answered {status}: {reason}");
 
-    /// <summary>429: cool down for retry-after (default 30 s), no penalty otherwise.</summary>
-    public void ReportRateLimited(ChannelKey key, TimeSpan? retryAfter)
+    /// <summary>429: cool down for retry-after (default 30 s), no penalty otherwise. Returns how long the key cools.</summary>
+    public TimeSpan ReportRateLimited(ChannelKey key, TimeSpan? retryAfter)
     {
         var s = StateOf(key);
         var wait = retryAfter is { } r && r > TimeSpan.Zero ? r : TimeSpan.FromSeconds(30);
@@ -118,6 +118,26 @@ internal sealed class KeyPool(TimeProvider clock)
             s.LastError = "rate limited (429)";
             s.LastErrorAt = clock.GetUtcNow().ToUnixTimeMilliseconds();
         }
+        return wait;
+    }
+
+    /// <summary>
+    /// When the channel has no usable key only because its keys are cooling down after 429s: how long until the
+    /// first of them is usable again. Null when a key is usable or the others are disabled or set aside.
+    /// </summary>
+    public TimeSpan? CoolingLeft(Channel channel)
+    {
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        long? soonest = null;
+        foreach (var k in channel.Keys)
+        {
+            if (!k.Enabled) continue;
+            var s = StateOf(k);
+            if (s.SetAside) continue;
+            if (s.CoolingUntil <= now) return null;
+            soonest = soonest is { } v ? Math.Min(v, s.CoolingUntil) : s.CoolingUntil;
+        }
+        return soonest is { } until ? TimeSpan.FromMilliseconds(until - now) : null;
     }
 
     /// <summary>5xx or timeout on this key: counts toward the consecutive-failure threshold.</summary>
