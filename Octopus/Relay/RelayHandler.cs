@@ -563,7 +563,7 @@ internal sealed class RelayHandler(
                         if (passthrough)
                         {
                             // Forwarded bytes must parse on the client; garbage ends the attempt like a cut would.
-                            if (ev.HasData && !ev.IsDone && !JsonShape.IsObject(ev.DataSpan))
+                            if (ev.HasData && !ev.IsDone && !JsonShape.LooksLikeObject(ev.DataSpan))
                                 throw new InvalidDataException("an event's data is not a JSON object");
                             var kind = observer!.Observe(ev);
                             if (kind == StreamEventKind.Error && client is null)
