@@ -18,6 +18,8 @@ internal static class RelayFeature
         services.AddSingleton<RelayHandler>();
         services.AddSingleton<KeyStatusWriter>();
         services.AddSingleton<ProbeService>();
+        services.AddSingleton<Proxy.ProxyHandler>();
+        services.AddSingleton<Notifications.FailureNotifier>();
     }
 
     /// <summary>Loads the first snapshot (start-up fails if the database cannot be read), starts probes, maps endpoints.</summary>
@@ -40,5 +42,6 @@ internal static class RelayFeature
         probes.Start();
         app.Services.GetRequiredService<ShutdownWork>().Register("probes", async _ => await probes.DisposeAsync());
         app.MapRelay();
+        Proxy.ProxyEndpoints.MapProxy(app);
     }
 }

@@ -29,6 +29,7 @@ internal sealed class RelayHandler(
     UpstreamClients clients,
     IRelayRecorder recorder,
     Stats.BudgetTracker budgets,
+    Notifications.FailureNotifier notifier,
     TimeProvider clock,
     ILogger<RelayHandler> log)
 {
@@ -239,6 +240,7 @@ internal sealed class RelayHandler(
         var detail = failures.Count == 0
             ? "it has no enabled member with a usable channel"
             : "every attempt failed: " + string.Join("; ", failures.Distinct().Take(8));
+        notifier.GroupFailed(group.Name, status, detail);
         await WriteErrorAsync(r, status, $"group '{group.Name}': {detail}");
     }
 

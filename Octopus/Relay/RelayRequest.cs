@@ -22,6 +22,8 @@ internal sealed class RelayRequest
     public List<RequestAttempt> Attempts { get; } = [];
     /// <summary>This request's estimated cost held against its key's budget; released once it is recorded.</summary>
     public Stats.BudgetReservation? BudgetReservation { get; set; }
+    /// <summary>Set for a transparent-proxy request (`/proxy/...`): its method and path; logged as protocol `proxy`.</summary>
+    public string? ProxyPath { get; init; }
 
     // Outcome
     public int Status { get; set; }
@@ -43,7 +45,7 @@ internal sealed class RelayRequest
         ApiKeyId = ApiKey?.Id,
         ApiKeyName = ApiKey?.Name,
         ClientIp = Http.Connection.RemoteIpAddress?.ToString(),
-        RequestedModel = RequestedModel,
+        RequestedModel = ProxyPath is null ? RequestedModel : Truncate(ProxyPath, 255),
         GroupName = Group?.Name,
         ChannelId = Channel?.Id,
         ChannelName = Channel?.Name,
@@ -59,8 +61,10 @@ internal sealed class RelayRequest
         ReasoningTokens = Usage.ReasoningTokens,
         Cost = cost,
         Stream = Stream,
-        ProtocolIn = Protocol.ToWire(),
+        ProtocolIn = ProxyPath is null ? Protocol.ToWire() : "proxy",
         ProtocolOut = UpstreamProtocol?.ToWire(),
         Attempts = Attempts,
     };
+
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
 }
