@@ -71,6 +71,7 @@ internal static class AdminEndpoints
         api.MapAuth();
         var admin = api.MapGroup("").RequireAdmin();
         admin.MapChannels();
+        admin.MapKeyHealth();
         admin.MapGroups();
         admin.MapApiKeys();
         admin.MapPrices();

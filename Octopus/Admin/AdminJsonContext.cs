@@ -255,4 +255,5 @@ internal sealed record BackupImportReply(int Channels, int Groups, int ApiKeys, 
 [JsonSerializable(typeof(List<StatsTopDto>))]
 [JsonSerializable(typeof(BackupDocument))]
 [JsonSerializable(typeof(BackupImportReply))]
+[JsonSerializable(typeof(KeyHealthReply))]
 internal sealed partial class AdminJsonContext : JsonSerializerContext;
