@@ -360,6 +360,20 @@ public sealed class ProxyTests
     }
 
     [Fact]
+    public async Task A_body_over_the_gateway_limit_is_413_in_the_channel_shape()
+    {
+        await using var host = await StartAsync(c => c.MaxBodyMb = 1);
+        await using var up = await Upstream.StartAsync();
+        var channel = await host.AddChannelAsync("c1", ChannelType.OpenAI, [up.Url + "/v1"]);
+        await host.AddGroupAsync("g", GroupMode.Failover, [Member(channel)], Quick);
+        using var client = host.ClientFor(await host.AddApiKeyAsync());
+
+        var res = await client.PostAsync("/proxy/g/files", new ByteArrayContent(new byte[2 * 1024 * 1024]));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, res.StatusCode);
+        Assert.Contains("server.max_body_mb", JsonDocument.Parse(await res.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [Fact]
     public async Task Proxy_requests_are_logged_and_counted_as_proxy()
     {
         var (host, up, channel, client, _) = await SetupAsync();

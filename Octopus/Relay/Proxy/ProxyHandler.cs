@@ -46,6 +46,10 @@ internal sealed class ProxyHandler(
             r.Status = 499;
             r.Error ??= "client closed the request";
         }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await WriteErrorAsync(r, shape, 413, $"request body is larger than the gateway's limit ({http.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize / (1024 * 1024)} MiB; server.max_body_mb)");
+        }
         catch (Exception e)
         {
             log.LogError(e, "Proxy failed unexpectedly for group {Group}", r.Group?.Name);
@@ -231,6 +235,9 @@ internal sealed class ProxyHandler(
             }
             catch (HttpRequestException e)
             {
+                // The client's body broke off or went over the limit: not the upstream's fault.
+                if (e.InnerException is BadHttpRequestException bad) throw bad;
+                if (http.RequestAborted.IsCancellationRequested) throw new OperationCanceledException(http.RequestAborted);
                 urls.ReportFailure(channel, baseUrl);
                 error = "connection failed: " + (e.HttpRequestError == HttpRequestError.ConnectionError ? "connection refused or unreachable" : e.Message);
                 return new Outcome(Kind.Failed, error);
