@@ -64,6 +64,12 @@ public sealed class ProxyTests
         }
     }
 
+    private static Task Json(HttpContext ctx, string json)
+    {
+        ctx.Response.ContentType = "application/json";
+        return ctx.Response.WriteAsync(json);
+    }
+
     private static async Task<(RelayHost Host, Upstream Up, Channel Channel, HttpClient Client, string Secret)> SetupAsync(
         ChannelType type = ChannelType.OpenAI, string version = "v1", Func<Channel, Channel>? tweak = null, Func<ApiKey, ApiKey>? key = null)
     {
@@ -371,6 +377,39 @@ public sealed class ProxyTests
         var res = await client.PostAsync("/proxy/g/files", new ByteArrayContent(new byte[2 * 1024 * 1024]));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, res.StatusCode);
         Assert.Contains("server.max_body_mb", JsonDocument.Parse(await res.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Official_sdks_use_the_proxy_as_their_base_url()
+    {
+        await using var host = await StartAsync();
+        await using var openai = await Upstream.StartAsync();
+        await using var anthropic = await Upstream.StartAsync();
+        openai.Reply = (ctx, s) => Json(ctx, s.Path.EndsWith("/embeddings")
+            ? """{"object":"list","data":[{"object":"embedding","embedding":[0.25,-0.5],"index":0}],"model":"text-embedding-3-small","usage":{"prompt_tokens":1,"total_tokens":1}}"""
+            : """{"text":"hello from the transcript"}""");
+        anthropic.Reply = (ctx, _) => Json(ctx, """{"data":[{"type":"model","id":"claude-sonnet-4-5","display_name":"Claude Sonnet 4.5","created_at":"2025-09-29T00:00:00Z"}],"has_more":false,"first_id":"claude-sonnet-4-5","last_id":"claude-sonnet-4-5"}""");
+        var o = await host.AddChannelAsync("o", ChannelType.OpenAI, [openai.Url + "/v1"], ["sk-upstream-openai-0001"]);
+        var a = await host.AddChannelAsync("a", ChannelType.Anthropic, [anthropic.Url + "/v1"], ["sk-upstream-anthropic-01"]);
+        await host.AddGroupAsync("emb", GroupMode.Failover, [Member(o)], Quick);
+        await host.AddGroupAsync("claude", GroupMode.Failover, [Member(a)], Quick);
+        var secret = await host.AddApiKeyAsync();
+
+        var emb = await SdkClient.RunAsync("openai-proxy-embeddings", host.BaseUrl, secret, "emb");
+        Assert.Equal([0.25, -0.5], emb.GetProperty("embedding").EnumerateArray().Select(e => e.GetDouble()));
+        var text = await SdkClient.RunAsync("openai-proxy-transcription", host.BaseUrl, secret, "emb");
+        Assert.Equal("hello from the transcript", text.GetProperty("text").GetString());
+        var upload = openai.Requests.Single(r => r.Path == "/v1/audio/transcriptions");
+        Assert.StartsWith("multipart/form-data; boundary=", upload.Headers["content-type"]);
+        Assert.Contains("filename=\"speech.mp3\"", upload.Text);
+        Assert.True(upload.Body.AsSpan().IndexOf(Enumerable.Repeat((byte)7, 50_000).ToArray()) >= 0, "the file's bytes arrive whole");
+
+        var models = await SdkClient.RunAsync("anthropic-proxy-models", host.BaseUrl, secret, "claude");
+        Assert.Equal("claude-sonnet-4-5", models.GetProperty("ids")[0].GetString());
+        var seen = Assert.Single(anthropic.Requests);
+        Assert.Equal("/v1/models", seen.Path);
+        Assert.Equal("sk-upstream-anthropic-01", seen.Headers["x-api-key"]);
+        Assert.False(seen.Headers.ContainsKey("authorization"));
     }
 
     [Fact]
