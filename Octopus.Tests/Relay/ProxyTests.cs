@@ -210,6 +210,25 @@ public sealed class ProxyTests
     }
 
     [Fact]
+    public async Task An_upload_bigger_than_the_replay_buffer_is_not_retried_and_gets_the_upstreams_answer()
+    {
+        await using var host = await StartAsync();
+        await using var bad = await Upstream.StartAsync();
+        await using var good = await Upstream.StartAsync();
+        bad.Reply = (ctx, _) => { ctx.Response.StatusCode = 500; return Json(ctx, """{"error":{"message":"disk full"}}"""); };
+        var first = await host.AddChannelAsync("first", ChannelType.OpenAI, [bad.Url + "/v1"]);
+        var second = await host.AddChannelAsync("second", ChannelType.OpenAI, [good.Url + "/v1"]);
+        await host.AddGroupAsync("g", GroupMode.Failover, [Member(first, priority: 0), Member(second, priority: 1)], Quick);
+        using var client = host.ClientFor(await host.AddApiKeyAsync());
+
+        var res = await client.PostAsync("/proxy/g/files", new ByteArrayContent(new byte[Octopus.Relay.Proxy.ProxyHandler.ReplayBufferBytes + 1024 * 1024]));
+        Assert.Equal(HttpStatusCode.InternalServerError, res.StatusCode);
+        Assert.Contains("disk full", await res.Content.ReadAsStringAsync());
+        Assert.Equal(Octopus.Relay.Proxy.ProxyHandler.ReplayBufferBytes + 1024 * 1024, Assert.Single(bad.Requests).Body.Length);
+        Assert.Empty(good.Requests);
+    }
+
+    [Fact]
     public async Task All_members_failing_gives_a_502_in_the_channel_protocol_shape_without_the_key()
     {
         var (host, up, _, _, _) = await SetupAsync(ChannelType.Anthropic);

@@ -150,6 +150,8 @@ internal sealed class ProxyHandler(
 
         foreach (var channel in channels)
         {
+            // A failed attempt consumed more of the body than is kept: it cannot be sent again.
+            if (body is { CanReplay: false }) break;
             var triedKeys = new HashSet<long>();
             var attempts = 0;
             while (attempts < attemptsPerChannel)
@@ -157,7 +159,7 @@ internal sealed class ProxyHandler(
                 if (body is { CanReplay: false })
                 {
                     failures.Add("not retried: the request body was larger than the replay buffer");
-                    goto exhausted;
+                    break;
                 }
                 var key = keys.Pick(channel, 0, allowSetAside: channel.ProbePolicy is "passive" or "active", triedKeys.Count > 0 ? triedKeys : null);
                 if (key is null)
@@ -188,11 +190,11 @@ internal sealed class ProxyHandler(
                         break;
                 }
             }
+            if (body is { CanReplay: false } && attempts == 0) break;
             var rest = TimeSpan.FromSeconds(settings.CooldownSeconds ?? GroupSettings.DefaultCooldownSeconds);
             foreach (var m in group.Members.Where(m => m.ChannelId == channel.Id)) cooldowns.CoolDown(group.Id, channel.Id, m.Model, rest);
         }
 
-        exhausted:
         r.Channel = lastChannel;
         r.UpstreamProtocol = lastChannel?.Type.ProtocolOf();
         var status = failures.Count == 0 ? 503 : sawTimeout && !sawResponse ? 504 : 502;
