@@ -23,6 +23,24 @@ const weatherTool = {
 };
 
 const scenarios = {
+  // The transparent proxy as an SDK base URL: OCTOPUS_MODEL names the group.
+  async 'openai-proxy-embeddings'() {
+    const client = new OpenAI({ baseURL: `${base}/proxy/${model}`, apiKey, maxRetries: 0 });
+    const r = await client.embeddings.create({ model: 'text-embedding-3-small', input: 'hello', encoding_format: 'float' });
+    return { embedding: r.data[0].embedding, model: r.model };
+  },
+  async 'openai-proxy-transcription'() {
+    const { toFile } = await import('openai');
+    const client = new OpenAI({ baseURL: `${base}/proxy/${model}`, apiKey, maxRetries: 0 });
+    const bytes = Buffer.alloc(50_000, 7);
+    const r = await client.audio.transcriptions.create({ model: 'whisper-1', file: await toFile(bytes, 'speech.mp3', { type: 'audio/mpeg' }) });
+    return { text: r.text };
+  },
+  async 'anthropic-proxy-models'() {
+    const client = new Anthropic({ baseURL: `${base}/proxy/${model}`, apiKey, maxRetries: 0 });
+    const page = await client.models.list();
+    return { ids: page.data.map(m => m.id) };
+  },
   async 'openai-chat'() {
     const r = await openai().chat.completions.create({ model, messages: [{ role: 'user', content: 'Say hello' }], ...(tools ? { tools: [weatherTool] } : {}) });
     return { text: r.choices[0].message.content, finish: r.choices[0].finish_reason, tool_calls: r.choices[0].message.tool_calls ?? [], usage: r.usage };

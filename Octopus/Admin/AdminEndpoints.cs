@@ -72,6 +72,7 @@ internal static class AdminEndpoints
         api.MapSelf(); // a client key's own view: authenticated with the key, not an admin token
         var admin = api.MapGroup("").RequireAdmin();
         admin.MapChannels();
+        admin.MapKeyHealth();
         admin.MapGroups();
         admin.MapRoutes();
         admin.MapApiKeys();

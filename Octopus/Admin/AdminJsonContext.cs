@@ -350,4 +350,5 @@ internal sealed record BackupImportReply(int Channels, int Groups, int ApiKeys, 
 [JsonSerializable(typeof(SelfReply))]
 [JsonSerializable(typeof(BackupDocument))]
 [JsonSerializable(typeof(BackupImportReply))]
+[JsonSerializable(typeof(KeyHealthReply))]
 internal sealed partial class AdminJsonContext : JsonSerializerContext;

@@ -16,6 +16,8 @@ internal static class Features
         builder.Services.AddRelay();
         builder.Services.AddStats();
         builder.Services.AddAdminApi();
+        builder.Services.AddSingleton<ConfigVersionStore>();
+        builder.Services.AddSingleton<ConfigSync>();
     }
 
     public static async Task MapAsync(WebApplication app)
@@ -33,6 +35,10 @@ internal static class Features
         await app.UseRelayAsync();
         await app.UseStatsAsync();
         await app.MapAdminApiAsync();
+        // Several instances on one PostgreSQL/MySQL database: changes made through one go live on the others.
+        var sync = app.Services.GetRequiredService<ConfigSync>();
+        sync.Start();
+        app.Services.GetRequiredService<ShutdownWork>().Register("config sync", _ => sync.DisposeAsync().AsTask());
         // Last: the panel only answers what no feature route matched.
         app.MapAdminUi();
     }

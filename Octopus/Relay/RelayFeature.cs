@@ -20,6 +20,8 @@ internal static class RelayFeature
         services.AddSingleton<RelayHandler>();
         services.AddSingleton<KeyStatusWriter>();
         services.AddSingleton<ProbeService>();
+        services.AddSingleton<Proxy.ProxyHandler>();
+        services.AddSingleton<Notifications.FailureNotifier>();
     }
 
     /// <summary>Loads the first snapshot (start-up fails if the database cannot be read), starts probes, maps endpoints.</summary>
@@ -42,5 +44,6 @@ internal static class RelayFeature
         probes.Start();
         app.Services.GetRequiredService<ShutdownWork>().Register("probes", async _ => await probes.DisposeAsync());
         app.MapRelay();
+        Proxy.ProxyEndpoints.MapProxy(app);
     }
 }

@@ -31,6 +31,7 @@ internal sealed class RelayHandler(
     Stats.BudgetTracker budgets,
     Limits.KeyLimiter limiter,
     ChannelHealth health,
+    Notifications.FailureNotifier notifier,
     TimeProvider clock,
     ILogger<RelayHandler> log)
 {
@@ -305,6 +306,7 @@ internal sealed class RelayHandler(
             status = 429;
             r.Http.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(after.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
+        notifier.GroupFailed(group.Name, status, detail);
         await WriteErrorAsync(r, status, $"group '{group.Name}': {detail}");
     }
 

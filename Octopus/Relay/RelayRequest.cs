@@ -29,6 +29,8 @@ internal sealed class RelayRequest
     public Stats.BudgetReservation? BudgetReservation { get; set; }
     /// <summary>This request's hold on its key's rate limits; released (with its tokens) once it is recorded.</summary>
     public Limits.LimitLease? LimitLease { get; set; }
+    /// <summary>Set for a transparent-proxy request (`/proxy/...`): its method and path; logged as protocol `proxy`.</summary>
+    public string? ProxyPath { get; init; }
 
     // Outcome
     public int Status { get; set; }
@@ -50,7 +52,7 @@ internal sealed class RelayRequest
         ApiKeyId = ApiKey?.Id,
         ApiKeyName = ApiKey?.Name,
         ClientIp = Http.Connection.RemoteIpAddress?.ToString(),
-        RequestedModel = RequestedModel,
+        RequestedModel = ProxyPath is null ? RequestedModel : Truncate(ProxyPath, 255),
         GroupName = Group?.Name,
         ChannelId = Channel?.Id,
         ChannelName = Channel?.Name,
@@ -66,8 +68,10 @@ internal sealed class RelayRequest
         ReasoningTokens = Usage.ReasoningTokens,
         Cost = cost,
         Stream = Stream,
-        ProtocolIn = OperationBodies.Wire(Protocol, Operation),
+        ProtocolIn = ProxyPath is null ? OperationBodies.Wire(Protocol, Operation) : "proxy",
         ProtocolOut = UpstreamProtocol is { } up ? OperationBodies.Wire(up, Operation) : null,
         Attempts = Attempts,
     };
+
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
 }

@@ -67,6 +67,12 @@ internal sealed record OctopusSettings
     public IReadOnlyList<string> CorsAllowOrigins { get; init; } = [];
     /// <summary>Global upstream proxy URL; "" = none.</summary>
     public string Proxy { get; init; } = "";
+    /// <summary>Failure notification webhook; "" = off.</summary>
+    public string NotifyWebhookUrl { get; init; } = "";
+    /// <summary>generic | feishu | matrix</summary>
+    public string NotifyWebhookFormat { get; init; } = "generic";
+    public int NotifyIntervalMinutes { get; init; }
+    public int NotifyMaxPerHour { get; init; }
 }
 
 /// <summary>
@@ -100,6 +106,13 @@ internal static class SettingsRegistry
         {
             Rule = v => v.Length == 0 || JsonInput.IsProxyUrl(v) ? null : "must be empty or an http://, https:// or socks5:// URL",
         },
+        new("notify_webhook_url", SettingKind.Text, "", "webhook called when a key or channel is set aside or a whole group fails; empty = off")
+        {
+            Rule = v => v.Length == 0 || JsonInput.IsHttpUrl(v) ? null : "must be empty or an absolute http or https URL",
+        },
+        new("notify_webhook_format", SettingKind.Choice, "generic", "body of the failure webhook") { Choices = ["generic", "feishu", "matrix"] },
+        new("notify_interval_minutes", SettingKind.Int, "10", "at most one notice per event and subject in this many minutes") { Min = 1, Max = 1440 },
+        new("notify_max_per_hour", SettingKind.Int, "20", "at most this many notices per hour in all") { Min = 1, Max = 1000 },
     ];
 
     public static SettingDefinition? Find(string name) => All.FirstOrDefault(d => d.Name == name);
@@ -130,6 +143,10 @@ internal static class SettingsRegistry
             ModelSyncIntervalHours = I("model_sync_interval_hours"),
             CorsAllowOrigins = JsonColumn.ReadList(v["cors_allow_origins"]),
             Proxy = v["proxy"],
+            NotifyWebhookUrl = v["notify_webhook_url"],
+            NotifyWebhookFormat = v["notify_webhook_format"],
+            NotifyIntervalMinutes = I("notify_interval_minutes"),
+            NotifyMaxPerHour = I("notify_max_per_hour"),
         };
     }
 

@@ -136,6 +136,12 @@ internal sealed class Database : IAsyncDisposable
 
     public Task MigrateAsync(CancellationToken ct) => Migrations.Migrator.RunAsync(this, ct);
 
+#if !SQLITE_ONLY
+    /// <summary>PostgreSQL: a data source for the one long-lived LISTEN connection (unpooled, TCP keepalive on).</summary>
+    public NpgsqlDataSource CreateListenerSource() => new NpgsqlSlimDataSourceBuilder(
+        new NpgsqlConnectionStringBuilder(_connectionString) { Pooling = false, KeepAlive = 15, ApplicationName = "octopus-listen" }.ConnectionString).Build();
+#endif
+
     /// <summary>null when the database answers; otherwise a short reason without secrets.</summary>
     public async Task<string?> CheckAsync(CancellationToken ct)
     {

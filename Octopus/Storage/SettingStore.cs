@@ -21,6 +21,17 @@ internal sealed class SettingStore(Database db)
             return 0;
         }, ct);
 
+    /// <summary>Writes the value only if the name has none yet; returns the value stored afterwards (ours or a racing writer's).</summary>
+    public Task<string> SetIfAbsentAsync(string name, string value, CancellationToken ct) =>
+        db.TransactAsync(Entity, async (conn, tx) =>
+        {
+            var sql = db.Kind == DbKind.MySql
+                ? "INSERT IGNORE INTO settings (name, value, updated_at) VALUES (@Name, @Value, @At)"
+                : "INSERT INTO settings (name, value, updated_at) VALUES (@Name, @Value, @At) ON CONFLICT (name) DO NOTHING";
+            await conn.ExecuteAsync(sql, new { Name = name, Value = value, At = Database.NowMs() }, tx);
+            return (await conn.QueryAsync<string>("SELECT value FROM settings WHERE name = @Name", new { Name = name }, tx)).FirstOrDefault() ?? value;
+        }, ct);
+
     internal static async Task UpsertAsync(Database db, DbConnection conn, DbTransaction tx, IReadOnlyDictionary<string, string> values)
     {
         var sql = db.Kind == DbKind.MySql

@@ -14,6 +14,10 @@ const settings: Settings = {
   model_sync_interval_hours: 12,
   cors_allow_origins: [],
   proxy: '',
+  notify_webhook_url: '',
+  notify_webhook_format: 'generic',
+  notify_interval_minutes: 10,
+  notify_max_per_hour: 20,
 };
 
 describe('settings form', () => {
@@ -33,6 +37,21 @@ describe('settings form', () => {
         body_capture: 'all',
         cors_allow_origins: ['https://a.example', 'https://b.example'],
         proxy: 'http://127.0.0.1:7890',
+      },
+      invalid: null,
+    });
+  });
+
+  it('sends the failure webhook settings', () => {
+    const form = settingsToForm(settings);
+    form.notify_webhook_url = ' https://open.feishu.cn/open-apis/bot/v2/hook/x ';
+    form.notify_webhook_format = 'feishu';
+    form.notify_interval_minutes = '30';
+    expect(settingsPatch(settings, form)).toEqual({
+      patch: {
+        notify_interval_minutes: 30,
+        notify_webhook_url: 'https://open.feishu.cn/open-apis/bot/v2/hook/x',
+        notify_webhook_format: 'feishu',
       },
       invalid: null,
     });

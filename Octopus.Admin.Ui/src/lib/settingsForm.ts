@@ -14,6 +14,10 @@ export interface SettingsForm {
   model_sync_interval_hours: string | number | null;
   cors_allow_origins: string;
   proxy: string;
+  notify_webhook_url: string;
+  notify_webhook_format: Settings['notify_webhook_format'];
+  notify_interval_minutes: string | number | null;
+  notify_max_per_hour: string | number | null;
 }
 
 const NUMERIC = [
@@ -24,6 +28,8 @@ const NUMERIC = [
   'body_retention_days',
   'price_sync_interval_hours',
   'model_sync_interval_hours',
+  'notify_interval_minutes',
+  'notify_max_per_hour',
 ] as const;
 
 export function settingsToForm(s: Settings): SettingsForm {
@@ -39,6 +45,10 @@ export function settingsToForm(s: Settings): SettingsForm {
     model_sync_interval_hours: String(s.model_sync_interval_hours ?? ''),
     cors_allow_origins: (s.cors_allow_origins ?? []).join('\n'),
     proxy: s.proxy ?? '',
+    notify_webhook_url: s.notify_webhook_url ?? '',
+    notify_webhook_format: s.notify_webhook_format ?? 'generic',
+    notify_interval_minutes: String(s.notify_interval_minutes ?? ''),
+    notify_max_per_hour: String(s.notify_max_per_hour ?? ''),
   };
 }
 
@@ -59,5 +69,8 @@ export function settingsPatch(original: Settings, form: SettingsForm): { patch: 
   // The gateway's proxy setting is "" when direct; it rejects null.
   const proxy = form.proxy.trim();
   if (proxy !== (original.proxy ?? '')) patch.proxy = proxy;
+  const webhook = form.notify_webhook_url.trim();
+  if (webhook !== (original.notify_webhook_url ?? '')) patch.notify_webhook_url = webhook;
+  if (form.notify_webhook_format !== original.notify_webhook_format) patch.notify_webhook_format = form.notify_webhook_format;
   return { patch, invalid: null };
 }

@@ -40,10 +40,15 @@ internal static class AdminAuth
         var all = await settings.GetAllAsync(ct);
         if (!all.TryGetValue(SecretSetting, out var secret) || !TryDecode(secret, out _))
         {
-            secret = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-            await settings.SetAsync(new Dictionary<string, string> { [SecretSetting] = secret }, ct);
-            // Two instances starting together: both read back whatever was written last.
-            (await settings.GetAllAsync(ct)).TryGetValue(SecretSetting, out secret);
+            var fresh = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+            // Two instances starting together must sign with the same secret: the first write wins, the other adopts it.
+            if (secret is null) secret = await settings.SetIfAbsentAsync(SecretSetting, fresh, ct);
+            else
+            {
+                // A broken stored secret is replaced.
+                secret = fresh;
+                await settings.SetAsync(new Dictionary<string, string> { [SecretSetting] = secret }, ct);
+            }
         }
         TryDecode(secret!, out var bytes);
         services.GetRequiredService<TokenService>().SetSecret(bytes);

@@ -234,6 +234,18 @@ internal static class Schema
             // USD per generated image, for image models that report no token usage (DALL·E).
             new SqlStep("ALTER TABLE prices ADD COLUMN image {real} NOT NULL DEFAULT 0"),
         ]),
+        new(5, "configuration version for several instances",
+        [
+            // One row; every configuration write bumps it, so other instances on the database see the change.
+            new SqlStep("""
+                CREATE TABLE IF NOT EXISTS config_version (
+                    id BIGINT NOT NULL PRIMARY KEY,
+                    version BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                ) {opts}
+                """),
+            new SqlStep("INSERT INTO config_version (id, version, updated_at) VALUES (1, 0, 0)"),
+        ]),
     ];
 
     /// <summary>Replaces the type placeholders for one dialect.</summary>

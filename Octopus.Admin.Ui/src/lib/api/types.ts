@@ -277,6 +277,11 @@ export interface Settings {
   cors_allow_origins: string[];
   /** "" = direct (the setting is never null). */
   proxy: string;
+  /** "" = failure notifications off. */
+  notify_webhook_url: string;
+  notify_webhook_format: 'generic' | 'feishu' | 'matrix';
+  notify_interval_minutes: number;
+  notify_max_per_hour: number;
 }
 
 // ---- logs
