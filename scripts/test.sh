@@ -30,6 +30,9 @@ fi
 step "tests"
 dotnet test Octopus.sln -c Release --nologo --logger "console;verbosity=minimal" -- RunConfiguration.TreatNoTestsAsError=true
 
+step "lite build compiles (SQLite only: -p:OctopusDatabases=sqlite)"
+dotnet build Octopus/Octopus.csproj -c Release -nologo -v:q -p:OctopusDatabases=sqlite -o artifacts/lite-build
+
 step "AOT publish (warnings are errors)"
 scripts/publish-check.sh
 
