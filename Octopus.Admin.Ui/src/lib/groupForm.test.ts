@@ -15,6 +15,7 @@ const group: Group = {
     retry_interval_ms: null,
     first_event_timeout_seconds: null,
     response_timeout_seconds: null,
+    stream_idle_timeout_seconds: 45,
     cooldown_seconds: null,
     affinity_seconds: null,
   },
@@ -37,6 +38,11 @@ describe('group form', () => {
     expect(input.settings.attempts_per_member).toBe(2);
     expect(input.settings.cooldown_seconds).toBeNull();
     expect(input.aliases).toEqual(['gpt-4o-*']);
+  });
+
+  it('keeps the stream idle timeout when a group is saved again', () => {
+    const { input } = groupFormToInput(groupToForm(group));
+    expect(input.settings.stream_idle_timeout_seconds).toBe(45);
   });
 
   it('reorders by drag and drop', () => {

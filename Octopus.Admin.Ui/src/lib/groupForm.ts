@@ -7,6 +7,7 @@ export const SETTING_DEFAULTS: Record<keyof GroupSettings, number> = {
   retry_interval_ms: 0,
   first_event_timeout_seconds: 120,
   response_timeout_seconds: 600,
+  stream_idle_timeout_seconds: 300,
   cooldown_seconds: 30,
   affinity_seconds: 3600,
 };

@@ -19,7 +19,7 @@ const group: Group = {
     { id: 10, channel_id: 1, model: 'm-a', priority: 0, weight: 1, pinned: false },
     { id: 11, channel_id: 2, model: 'm-b', priority: 1, weight: 1, pinned: false },
   ],
-  settings: { attempts_per_member: null, retry_interval_ms: null, first_event_timeout_seconds: null, response_timeout_seconds: null, cooldown_seconds: null, affinity_seconds: null },
+  settings: { attempts_per_member: null, retry_interval_ms: null, first_event_timeout_seconds: null, response_timeout_seconds: null, stream_idle_timeout_seconds: null, cooldown_seconds: null, affinity_seconds: null },
   aliases: [],
   visible: true,
   created_at: stamp,

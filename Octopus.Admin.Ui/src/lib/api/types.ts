@@ -125,6 +125,7 @@ export interface GroupSettings {
   retry_interval_ms: number | null;
   first_event_timeout_seconds: number | null;
   response_timeout_seconds: number | null;
+  stream_idle_timeout_seconds: number | null;
   cooldown_seconds: number | null;
   affinity_seconds: number | null;
 }

@@ -202,6 +202,7 @@ const en = {
   'groups.setting.attempts_per_member': 'Attempts per member',
   'groups.setting.retry_interval_ms': 'Retry interval (ms)',
   'groups.setting.first_event_timeout_seconds': 'First event timeout (s)',
+  'groups.setting.stream_idle_timeout_seconds': 'Stream idle timeout (s)',
   'groups.setting.response_timeout_seconds': 'Response timeout (s)',
   'groups.setting.cooldown_seconds': 'Cooldown after failure (s)',
   'groups.setting.affinity_seconds': 'Session affinity (s)',

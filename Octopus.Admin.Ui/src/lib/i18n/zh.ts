@@ -204,6 +204,7 @@ const zh: Messages = {
   'groups.setting.attempts_per_member': '每个成员尝试次数',
   'groups.setting.retry_interval_ms': '重试间隔（毫秒）',
   'groups.setting.first_event_timeout_seconds': '首个事件超时（秒）',
+  'groups.setting.stream_idle_timeout_seconds': '流空闲超时（秒）',
   'groups.setting.response_timeout_seconds': '响应超时（秒）',
   'groups.setting.cooldown_seconds': '失败后冷却（秒）',
   'groups.setting.affinity_seconds': '会话亲和（秒）',
