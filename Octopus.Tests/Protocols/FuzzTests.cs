@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using Octopus.Domain;
 using Octopus.Protocols;
+using Octopus.Protocols.Passthrough;
 using Octopus.Protocols.Canonical;
 using Octopus.Protocols.Conversion;
 using Octopus.Protocols.Sse;
@@ -154,7 +155,7 @@ public sealed class FuzzTests
                     if (to == from) continue;
                     Guard($"{from}->{to} request", () => Converter.ConvertRequest(from, to, body, Kit.Options() with { AddCacheBreakpoints = true }));
                 }
-                Guard($"{from} estimate", () => Converter.EstimateInputTokens(from, body));
+                Guard($"{from} estimate", () => _ = RequestInspector.Inspect(from, body).EstimatedInputTokens);
             }
         }
     }

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Octopus.Domain;
 using Octopus.Protocols;
+using Octopus.Protocols.Passthrough;
 using Octopus.Protocols.Canonical;
 using Octopus.Protocols.Conversion;
 
@@ -519,12 +520,12 @@ public sealed class PitfallTests
         {
             var small = Kit.EncodeRequest(p, Kit.Request(Kit.Msg(Role.User, new TextPart("hi"))));
             var large = Kit.EncodeRequest(p, Kit.Request(Kit.Msg(Role.User, new TextPart(new string('x', 4000)))));
-            var s = Converter.EstimateInputTokens(p, small);
-            var l = Converter.EstimateInputTokens(p, large);
+            var s = RequestInspector.Inspect(p, small).EstimatedInputTokens;
+            var l = RequestInspector.Inspect(p, large).EstimatedInputTokens;
             Assert.InRange(s, 1, 20);
             Assert.InRange(l, 1000, 1100);
         }
-        var claudeCode = Converter.EstimateInputTokens(ApiProtocol.Anthropic, Kit.Fixture("anthropic-claude-code.request.json"));
+        var claudeCode = RequestInspector.Inspect(ApiProtocol.Anthropic, Kit.Fixture("anthropic-claude-code.request.json")).EstimatedInputTokens;
         Assert.InRange(claudeCode, 67690 / 8, 67690 / 2);
     }
 }

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Octopus.Domain;
 using Octopus.Protocols;
-using Octopus.Protocols.Conversion;
+using Octopus.Protocols.Passthrough;
 using Octopus.Tests.Infrastructure;
 using static Octopus.Tests.Infrastructure.RelayHost;
 
@@ -16,7 +16,7 @@ public sealed class CountTokensTests
         {"model":"claude-group","system":"You are terse.","messages":[{"role":"user","content":"What is the weather in Paris?"}],"tools":[{"name":"get_weather","description":"Weather for a city","input_schema":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}]}
         """;
 
-    private static long Estimate(string body) => Converter.EstimateInputTokens(ApiProtocol.Anthropic, Encoding.UTF8.GetBytes(body));
+    private static long Estimate(string body) => RequestInspector.Inspect(ApiProtocol.Anthropic, Encoding.UTF8.GetBytes(body)).EstimatedInputTokens;
 
     private static async Task<(RelayHost Host, MockUpstream Mock, HttpClient Client)> SetupAsync(ChannelType type)
     {
@@ -218,7 +218,7 @@ public sealed class SdkCountTokensTests
         }
         else
         {
-            Assert.Equal(Converter.EstimateInputTokens(ApiProtocol.Anthropic, Encoding.UTF8.GetBytes(SdkBody)), count);
+            Assert.Equal(RequestInspector.Inspect(ApiProtocol.Anthropic, Encoding.UTF8.GetBytes(SdkBody)).EstimatedInputTokens, count);
             Assert.Empty(upstream);
         }
     }

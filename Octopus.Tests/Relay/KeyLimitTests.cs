@@ -166,6 +166,24 @@ public sealed class KeyLimitTests
     }
 
     [Fact]
+    public async Task A_sequential_client_on_a_one_slot_key_never_finds_its_slot_still_taken()
+    {
+        // The slot goes back before the reply's last bytes do: a client that sends its next request as soon as it
+        // has read a reply (a success or an upstream error) is never refused for its own previous request.
+        var (host, _, mock) = await StartAsync(k => k);
+        await using var _h = host;
+        await using var _m = mock;
+        var secret = await SecretAsync(host, k => k with { MaxConcurrency = 1 });
+        for (var i = 0; i < 60; i++)
+        {
+            mock.Behave = i % 3 == 1 ? _ => new MockUpstream.Reply { Status = 400, Body = """{"error":{"message":"bad"}}""" } : null;
+            var response = i % 3 == 2 ? await AnthropicAsync(host, secret) : await OpenAIAsync(host, secret);
+            await response.Content.ReadAsByteArrayAsync();
+            Assert.NotEqual(HttpStatusCode.TooManyRequests, response.StatusCode);
+        }
+    }
+
+    [Fact]
     public async Task Concurrency_limit_refuses_while_the_slots_are_taken_and_frees_them_when_requests_end()
     {
         var (host, _, mock) = await StartAsync(k => k);

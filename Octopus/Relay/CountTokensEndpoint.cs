@@ -49,8 +49,9 @@ internal static class CountTokensEndpoint
         try
         {
             info = RequestInspector.Inspect(ApiProtocol.Anthropic, body);
-            // Also validates the body as a Messages request: a malformed one is the client's 400, not an upstream's.
-            estimate = Converter.EstimateInputTokens(ApiProtocol.Anthropic, body);
+            // Decoded only to validate it as a Messages request: a malformed one is the client's 400, not an upstream's.
+            Converter.DecodeRequest(ApiProtocol.Anthropic, body);
+            estimate = info.EstimatedInputTokens;
         }
         catch (ProtocolException e)
         {
@@ -63,7 +64,7 @@ internal static class CountTokensEndpoint
             return;
         }
         var route = snapshot.Routes.Count == 0 ? null
-            : snapshot.Routes.Match(new RouteInput(info.Model, ApiProtocol.Anthropic, info, http.Request.Headers, body).WithInputTokens(estimate));
+            : snapshot.Routes.Match(new RouteInput(info.Model, ApiProtocol.Anthropic, info, http.Request.Headers));
         var group = route?.Group ?? snapshot.ResolveGroup(info.Model);
         if (group is null)
         {

@@ -69,7 +69,7 @@ internal sealed class RelayHandler(
             {
                 // Held budget and limit slots go back however the request ended.
                 r.BudgetReservation?.Release();
-                r.LimitLease?.Release(r.Usage.InputTokens + r.Usage.OutputTokens);
+                r.ReleaseLimitSlot();
             }
         }
     }
@@ -125,7 +125,7 @@ internal sealed class RelayHandler(
 
         // A routing rule the request meets decides the group whatever model it named; otherwise names and aliases do.
         var route = snapshot.Routes.Count == 0 ? null
-            : snapshot.Routes.Match(new RouteInput(r.RequestedModel, r.Protocol, r.Info, http.Request.Headers, r.Body));
+            : snapshot.Routes.Match(new RouteInput(r.RequestedModel, r.Protocol, r.Info, http.Request.Headers));
         r.Route = route?.Rule.Name;
         if (route is not null) log.LogDebug("Route {Route} sends model {Model} to group {Group}", route.Rule.Name, r.RequestedModel, route.Group.Name);
         var group = route?.Group ?? snapshot.ResolveGroup(r.RequestedModel);
@@ -509,6 +509,7 @@ internal sealed class RelayHandler(
         r.TtftMs = r.ElapsedMs;
         r.ResponseBody = clientBody;
         r.Status = 200;
+        r.ReleaseLimitSlot();
         await http.Response.Body.WriteAsync(clientBody, http.RequestAborted);
         return Outcome.Done;
     }
@@ -637,6 +638,7 @@ internal sealed class RelayHandler(
                 endError ??= transcoder.Error;
             }
             r.Error = endError;
+            r.ReleaseLimitSlot();
             await client.FlushAsync(http.RequestAborted);
             return Outcome.Done;
         }
@@ -678,6 +680,7 @@ internal sealed class RelayHandler(
         r.Http.Response.StatusCode = clientStatus;
         r.Http.Response.ContentType = "application/json";
         r.ResponseBody = body;
+        r.ReleaseLimitSlot();
         await r.Http.Response.Body.WriteAsync(body, r.Http.RequestAborted);
     }
 
@@ -692,6 +695,7 @@ internal sealed class RelayHandler(
         type ??= notFound && r.Protocol is ApiProtocol.OpenAIChat or ApiProtocol.OpenAIResponses ? "model_not_found" : null;
         var body = ProtocolErrors.Body(r.Protocol, status, message, type, code);
         r.ResponseBody = body;
+        r.ReleaseLimitSlot();
         await res.Body.WriteAsync(body, r.Http.RequestAborted);
     }
 

@@ -29,6 +29,12 @@ internal sealed class RelayRequest
     public Stats.BudgetReservation? BudgetReservation { get; set; }
     /// <summary>This request's hold on its key's rate limits; released (with its tokens) once it is recorded.</summary>
     public Limits.LimitLease? LimitLease { get; set; }
+
+    /// <summary>
+    /// Gives the key's concurrency slot back (once) just before the last bytes go to the client: a client that sends
+    /// its next request the moment it has read this reply must not find the slot still taken.
+    /// </summary>
+    public void ReleaseLimitSlot() => LimitLease?.Release(Usage.InputTokens + Usage.OutputTokens);
     /// <summary>Set for a transparent-proxy request (`/proxy/...`): its method and path; logged as protocol `proxy`.</summary>
     public string? ProxyPath { get; init; }
 

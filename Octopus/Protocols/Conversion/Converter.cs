@@ -157,36 +157,4 @@ internal static class Converter
         var raw = System.Text.Encoding.UTF8.GetString(body[..Math.Min(body.Length, 1000)]).Trim();
         return raw.Length == 0 ? null : raw;
     }
-
-    /// <summary>
-    /// An input-token estimate for Anthropic's count_tokens, from any inbound body: about four characters per token
-    /// over every text, tool schema and tool argument, plus a fixed cost per image/document and per message.
-    /// </summary>
-    public static long EstimateInputTokens(ApiProtocol from, ReadOnlySpan<byte> body)
-    {
-        var req = DecodeRequest(from, body);
-        long chars = 0;
-        long fixedTokens = 0;
-        foreach (var t in req.Tools) chars += t.Name.Length + (t.Description?.Length ?? 0) + (t.Parameters?.Length ?? 0);
-        foreach (var m in req.Messages)
-        {
-            fixedTokens += 4;
-            foreach (var p in m.Parts) Count(p);
-        }
-        return fixedTokens + (chars + 3) / 4;
-
-        void Count(Part p)
-        {
-            switch (p)
-            {
-                case TextPart t: chars += t.Text.Length; break;
-                case RefusalPart r: chars += r.Text.Length; break;
-                case ThinkingPart th: chars += th.Text.Length; break;
-                case ToolCallPart c: chars += c.Name.Length + c.Arguments.Length; break;
-                case ToolResultPart r: foreach (var inner in r.Content) Count(inner); break;
-                case ImagePart: fixedTokens += 1600; break;
-                case DocumentPart d: if (d.Text is not null) chars += d.Text.Length; else fixedTokens += 3000; break;
-            }
-        }
-    }
 }

@@ -13,9 +13,11 @@ internal sealed class RequestInfo
     /// <summary>Byte range of the top-level object's closing brace.</summary>
     public int ObjectEnd { get; set; }
     public bool HasTools { get; set; }
-    public bool HasImages { get; set; }
+    public bool HasImages => Images > 0;
+    /// <summary>Image parts in the messages.</summary>
+    public int Images { get; set; }
     /// <summary>Documents or file parts (PDFs, Gemini file/inline data): they weigh more in a token estimate than their bytes.</summary>
-    public bool HasFiles { get; set; }
+    public int Files { get; set; }
     /// <summary>Entries of messages / input / contents.</summary>
     public int MessageCount { get; set; }
     public bool Thinking { get; set; }
@@ -24,6 +26,23 @@ internal sealed class RequestInfo
     /// <summary>Raw bytes of the system prompt and the first message: a stable fingerprint of the conversation.</summary>
     public Range SystemRange { get; set; }
     public Range FirstMessageRange { get; set; }
-    /// <summary>Body length, for a rough token estimate.</summary>
-    public int Length { get; set; }
+    /// <summary>Bytes of the `tools` value.</summary>
+    public int ToolsBytes { get; set; }
+    /// <summary>Bytes of the text strings in the messages: not base64 payloads, ids, roles or part types.</summary>
+    public long TextBytes { get; set; }
+
+    /// <summary>
+    /// The gateway's input-token estimate, found in the same scan (routing rules and count_tokens use it): about four
+    /// bytes a token over message text, the system prompt and the tool definitions, plus 4 tokens a message,
+    /// 1600 an image and 3000 a document or file.
+    /// </summary>
+    public long EstimatedInputTokens
+    {
+        get
+        {
+            var systemBytes = SystemRange.End.Value - SystemRange.Start.Value;
+            var messages = MessageCount + (systemBytes > 0 ? 1 : 0);
+            return 4L * messages + 1600L * Images + 3000L * Files + (TextBytes + systemBytes + ToolsBytes + 3) / 4;
+        }
+    }
 }

@@ -11,7 +11,7 @@ internal static class RequestInspector
 {
     public static RequestInfo Inspect(ApiProtocol protocol, ReadOnlySpan<byte> body)
     {
-        var info = new RequestInfo { Length = body.Length };
+        var info = new RequestInfo();
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 });
         try
         {
@@ -28,7 +28,7 @@ internal static class RequestInspector
                 if (reader.ValueTextEquals("model"u8)) ReadModel(ref reader, info);
                 else if (reader.ValueTextEquals("stream"u8)) info.Stream = ReadBool(ref reader, "stream");
                 else if (reader.ValueTextEquals("stream_options"u8)) ReadStreamOptions(ref reader, info);
-                else if (reader.ValueTextEquals("tools"u8)) info.HasTools = ReadNonEmptyArray(ref reader);
+                else if (reader.ValueTextEquals("tools"u8)) ReadTools(ref reader, info);
                 else if (reader.ValueTextEquals("metadata"u8)) ReadMetadata(ref reader, info);
                 else if (reader.ValueTextEquals("prompt_cache_key"u8)) ReadHint(ref reader, info, priority: true);
                 else if (reader.ValueTextEquals("user"u8)) ReadHint(ref reader, info, priority: false);
@@ -102,13 +102,14 @@ internal static class RequestInspector
         }
     }
 
-    private static bool ReadNonEmptyArray(ref Utf8JsonReader reader)
+    private static void ReadTools(ref Utf8JsonReader reader, RequestInfo info)
     {
         reader.Read();
+        var start = (int)reader.TokenStartIndex;
         if (reader.TokenType != JsonTokenType.StartArray)
         {
             reader.Skip();
-            return false;
+            return;
         }
         var depth = reader.CurrentDepth;
         var count = 0;
@@ -117,7 +118,8 @@ internal static class RequestInspector
             count++;
             reader.Skip();
         }
-        return count > 0;
+        info.HasTools = count > 0;
+        info.ToolsBytes = (int)reader.BytesConsumed - start;
     }
 
     private static void ReadMetadata(ref Utf8JsonReader reader, RequestInfo info)
@@ -195,6 +197,7 @@ internal static class RequestInspector
             var start = (int)reader.TokenStartIndex;
             info.FirstMessageRange = start..(int)reader.BytesConsumed;
             info.MessageCount = 1;
+            info.TextBytes += reader.ValueSpan.Length;
             return;
         }
         var arrayDepth = reader.CurrentDepth;
@@ -202,25 +205,7 @@ internal static class RequestInspector
         while (reader.Read() && !(reader.TokenType == JsonTokenType.EndArray && reader.CurrentDepth == arrayDepth))
         {
             var start = (int)reader.TokenStartIndex;
-            if (reader.TokenType == JsonTokenType.StartObject)
-            {
-                // Walk the message looking for image and file parts, without allocating.
-                var depth = reader.CurrentDepth;
-                while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
-                {
-                    if (reader.TokenType == JsonTokenType.String)
-                    {
-                        if (!info.HasImages && (reader.ValueTextEquals("image"u8) || reader.ValueTextEquals("image_url"u8) || reader.ValueTextEquals("input_image"u8)
-                            || reader.ValueSpan.StartsWith("image/"u8))) // Gemini inlineData mimeType
-                            info.HasImages = true;
-                        else if (!info.HasFiles && (reader.ValueTextEquals("document"u8) || reader.ValueTextEquals("input_file"u8)))
-                            info.HasFiles = true;
-                    }
-                    else if (!info.HasFiles && reader.TokenType == JsonTokenType.PropertyName && reader.ValueSpan.Length is >= 8 and <= 11
-                        && (reader.ValueTextEquals("inlineData"u8) || reader.ValueTextEquals("inline_data"u8) || reader.ValueTextEquals("fileData"u8) || reader.ValueTextEquals("file_data"u8)))
-                        info.HasFiles = true;
-                }
-            }
+            if (reader.TokenType == JsonTokenType.StartObject) WalkMessage(ref reader, info);
             else reader.Skip();
             info.MessageCount++;
             if (first)
@@ -229,5 +214,76 @@ internal static class RequestInspector
                 first = false;
             }
         }
+    }
+
+    /// <summary>What the string value after a property name means to the scan.</summary>
+    private enum ValueRole : byte
+    {
+        Text,
+        /// <summary>`type`: part kinds (image, document) are counted, the word itself is not text.</summary>
+        Type,
+        /// <summary>A MIME type: Gemini marks its images only there.</summary>
+        Mime,
+        /// <summary>Ids, roles, signatures, base64 payloads: not prompt text.</summary>
+        Skip,
+    }
+
+    /// <summary>
+    /// One message, without allocating: counts image and file parts and the bytes of its text strings for the token
+    /// estimate. Gemini's inline/file data counts as a file unless its MIME type says image.
+    /// </summary>
+    private static void WalkMessage(ref Utf8JsonReader reader, RequestInfo info)
+    {
+        var depth = reader.CurrentDepth;
+        var role = ValueRole.Text;
+        var media = 0;
+        var imageMimes = 0;
+        while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.PropertyName:
+                    role = RoleOf(ref reader, ref media);
+                    continue;
+                case JsonTokenType.String:
+                    var value = reader.ValueSpan;
+                    switch (role)
+                    {
+                        case ValueRole.Type:
+                            if (reader.ValueTextEquals("image"u8) || reader.ValueTextEquals("image_url"u8) || reader.ValueTextEquals("input_image"u8)) info.Images++;
+                            else if (reader.ValueTextEquals("document"u8) || reader.ValueTextEquals("input_file"u8) || reader.ValueTextEquals("file"u8)) info.Files++;
+                            break;
+                        case ValueRole.Mime:
+                            if (value.StartsWith("image/"u8)) imageMimes++;
+                            break;
+                        case ValueRole.Text:
+                            // A data: URL is an inline image or file, not text.
+                            if (!value.StartsWith("data:"u8)) info.TextBytes += value.Length;
+                            break;
+                    }
+                    break;
+            }
+            role = ValueRole.Text;
+        }
+        info.Images += Math.Min(media, imageMimes);
+        info.Files += Math.Max(0, media - imageMimes);
+    }
+
+    private static ValueRole RoleOf(ref Utf8JsonReader reader, ref int media)
+    {
+        var name = reader.ValueSpan;
+        if (name.Length > 20) return ValueRole.Text;
+        if (reader.ValueTextEquals("type"u8)) return ValueRole.Type;
+        if (reader.ValueTextEquals("mimeType"u8) || reader.ValueTextEquals("mime_type"u8) || reader.ValueTextEquals("media_type"u8)) return ValueRole.Mime;
+        if (reader.ValueTextEquals("inlineData"u8) || reader.ValueTextEquals("inline_data"u8) || reader.ValueTextEquals("fileData"u8) || reader.ValueTextEquals("file_data"u8))
+        {
+            media++;
+            return ValueRole.Text;
+        }
+        if (reader.ValueTextEquals("role"u8) || reader.ValueTextEquals("id"u8) || reader.ValueTextEquals("data"u8) || reader.ValueTextEquals("signature"u8)
+            || reader.ValueTextEquals("tool_use_id"u8) || reader.ValueTextEquals("tool_call_id"u8) || reader.ValueTextEquals("call_id"u8)
+            || reader.ValueTextEquals("encrypted_content"u8) || reader.ValueTextEquals("file_id"u8) || reader.ValueTextEquals("detail"u8))
+            return ValueRole.Skip;
+        return ValueRole.Text;
     }
 }

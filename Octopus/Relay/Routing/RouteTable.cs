@@ -1,18 +1,15 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Primitives;
 using Octopus.Domain;
 using Group = Octopus.Domain.Group;
 using Octopus.Protocols;
-using Octopus.Protocols.Conversion;
 using Octopus.Protocols.Passthrough;
 
 namespace Octopus.Relay.Routing;
 
 /// <summary>
-/// Routing rules compiled for the hot path: patterns are regexes built once per snapshot, and each rule checks its
-/// cheapest conditions first. The token estimate (a full decode of the body) is made only when a rule that needs it
-/// has passed every other condition, and at most once per request.
+/// Routing rules compiled for the hot path: patterns are built once per snapshot, and every condition reads what the
+/// relay's one scan of the body already found (the token estimate included), so a rule never decodes the body.
 /// </summary>
 internal sealed class RouteTable
 {
@@ -32,7 +29,7 @@ internal sealed class RouteTable
     public int Count => _routes.Length;
 
     /// <summary>The first rule the request meets, or null.</summary>
-    public CompiledRoute? Match(RouteInput input)
+    public CompiledRoute? Match(in RouteInput input)
     {
         foreach (var route in _routes)
             if (route.IsMatch(input)) return route;
@@ -40,47 +37,8 @@ internal sealed class RouteTable
     }
 }
 
-/// <summary>What rules look at in one request. The token estimate is computed on first use.</summary>
-internal sealed class RouteInput(string model, ApiProtocol protocol, RequestInfo info, IHeaderDictionary headers, ReadOnlyMemory<byte> body)
-{
-    private long? _inputTokens;
-
-    public string Model { get; } = model;
-    public ApiProtocol Protocol { get; } = protocol;
-    public RequestInfo Info { get; } = info;
-    public IHeaderDictionary Headers { get; } = headers;
-
-    /// <summary>Estimated as count_tokens estimates; a body the estimator cannot read counts as 0.</summary>
-    public long InputTokens => _inputTokens ??= Estimate();
-
-    /// <summary>
-    /// Whether the estimate reaches <paramref name="min"/>. Without images or files the estimate cannot exceed a
-    /// quarter token per body byte plus its per-message overhead, so most requests are answered without decoding.
-    /// </summary>
-    public bool InputTokensAtLeast(long min)
-    {
-        if (_inputTokens is null && !Info.HasImages && !Info.HasFiles)
-        {
-            // +2 messages: a system prompt and a Responses `instructions` count as messages once decoded.
-            var bound = 4L * (Info.MessageCount + 2) + (Info.Length + 3L) / 4;
-            if (bound < min) return false;
-        }
-        return InputTokens >= min;
-    }
-
-    /// <summary>Set when the caller already has the estimate (count_tokens).</summary>
-    public RouteInput WithInputTokens(long tokens)
-    {
-        _inputTokens = tokens;
-        return this;
-    }
-
-    private long Estimate()
-    {
-        try { return Converter.EstimateInputTokens(Protocol, body.Span); }
-        catch (Exception e) when (e is ProtocolException or JsonException) { return 0; }
-    }
-}
+/// <summary>What rules look at in one request.</summary>
+internal readonly record struct RouteInput(string Model, ApiProtocol Protocol, RequestInfo Info, IHeaderDictionary Headers);
 
 internal sealed class CompiledRoute
 {
@@ -102,7 +60,7 @@ internal sealed class CompiledRoute
         _headers = m.Header is null ? [] : [.. m.Header.Select(h => (h.Key, ValuePattern.Create(h.Value)))];
     }
 
-    public bool IsMatch(RouteInput input)
+    public bool IsMatch(in RouteInput input)
     {
         var m = Rule.Match;
         var info = input.Info;
@@ -115,7 +73,7 @@ internal sealed class CompiledRoute
         {
             if (!input.Headers.TryGetValue(name, out var values) || !AnyMatch(values, pattern)) return false;
         }
-        if (m.MinInputTokens is { } min && !input.InputTokensAtLeast(min)) return false;
+        if (m.MinInputTokens is { } min && info.EstimatedInputTokens < min) return false;
         return true;
     }
 
