@@ -503,6 +503,35 @@ public abstract class StoreTests : IAsyncLifetime
     };
 
     [Fact]
+    public async Task Request_log_rows_round_trip_every_field_null_unicode_and_long_text()
+    {
+        // SQLite writes logs through its own binder (SqliteLogInsert): every column, nulls and non-ASCII must read back.
+        var store = new RequestLogStore(_db);
+        var full = Log(101, 1_700_000_000_000, 502) with
+        {
+            ApiKeyName = "clé 密钥", ChannelName = "通道 ü", Error = "upstream 500: " + new string('é', 400) + " 🐙",
+            CacheReadTokens = 7, CacheWriteTokens = 8, ReasoningTokens = 9, Cost = 1.25e-7, Stream = false,
+        };
+        var sparse = new RequestLog { Id = 102, Time = 1_700_000_000_500, Status = 401, LatencyMs = 1, ProtocolIn = "anthropic", Error = "no key" };
+        await store.InsertAsync([full, sparse], [], Ct);
+
+        var back = (await store.GetAsync(101, Ct))!.Log;
+        Assert.Equal(full with { Attempts = [] }, back with { Attempts = [] });
+        Assert.Equal(full.Attempts, back.Attempts);
+        var none = (await store.GetAsync(102, Ct))!.Log;
+        Assert.Equal(sparse, none with { Attempts = [] });
+        Assert.Empty(none.Attempts);
+        Assert.Null(none.ApiKeyId);
+        Assert.Null(none.ChannelId);
+        Assert.Null(none.TtftMs);
+        Assert.Null(none.ClientIp);
+
+        // A failed batch (duplicate id) writes nothing and says why.
+        await Assert.ThrowsAnyAsync<Exception>(() => store.InsertAsync([Log(103, 1_700_000_001_000, 200), Log(101, 1_700_000_001_000, 200)], [], Ct));
+        Assert.Null(await store.GetAsync(103, Ct));
+    }
+
+    [Fact]
     public async Task Request_logs_insert_query_with_cursor_detail_and_cleanup()
     {
         var store = new RequestLogStore(_db);

@@ -2,6 +2,7 @@ using System.Data;
 using System.Data.Common;
 using System.Globalization;
 using Dapper;
+using Microsoft.Data.Sqlite;
 using Octopus.Domain;
 
 namespace Octopus.Storage;
@@ -37,82 +38,20 @@ internal sealed class RequestLogStore(Database db)
         "id, started_at, api_key_id, api_key_name, client_ip, requested_model, group_name, channel_id, channel_name, upstream_model, status, error, " +
         "latency_ms, ttft_ms, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, cost, stream, protocol_in, protocol_out, attempts";
 
+    private static readonly string InsertSql = $"""
+        INSERT INTO request_logs ({Columns})
+        VALUES (@Id, @StartedAt, @ApiKeyId, @ApiKeyName, @ClientIp, @RequestedModel, @GroupName, @ChannelId, @ChannelName, @UpstreamModel, @Status, @Error,
+            @LatencyMs, @TtftMs, @InputTokens, @OutputTokens, @CacheReadTokens, @CacheWriteTokens, @ReasoningTokens, @Cost, @Stream, @ProtocolIn, @ProtocolOut, @Attempts)
+        """;
+
     /// <summary>Writes a batch of logs and bodies in one transaction. Log ids are minted by the caller.</summary>
     public Task InsertAsync(IReadOnlyList<RequestLog> logs, IReadOnlyList<RequestBody> bodies, CancellationToken ct)
     {
         if (logs.Count == 0 && bodies.Count == 0) return Task.CompletedTask;
         return db.TransactAsync(Entity, async (conn, tx) =>
         {
-            // The relay's busiest write: one prepared command re-executed per row, not a new command per row as a
-            // Dapper call would build. Plain ADO.NET parameters work the same on SQLite, Npgsql and MySqlConnector.
-            await using var cmd = conn.CreateCommand();
-            cmd.Transaction = tx;
-            cmd.CommandText = $"""
-                INSERT INTO request_logs ({Columns})
-                VALUES (@Id, @StartedAt, @ApiKeyId, @ApiKeyName, @ClientIp, @RequestedModel, @GroupName, @ChannelId, @ChannelName, @UpstreamModel, @Status, @Error,
-                    @LatencyMs, @TtftMs, @InputTokens, @OutputTokens, @CacheReadTokens, @CacheWriteTokens, @ReasoningTokens, @Cost, @Stream, @ProtocolIn, @ProtocolOut, @Attempts)
-                """;
-            DbParameter P(string name, DbType type)
-            {
-                var p = cmd.CreateParameter();
-                p.ParameterName = "@" + name;
-                p.DbType = type;
-                cmd.Parameters.Add(p);
-                return p;
-            }
-            var id = P("Id", DbType.Int64);
-            var startedAt = P("StartedAt", DbType.Int64);
-            var apiKeyId = P("ApiKeyId", DbType.Int64);
-            var apiKeyName = P("ApiKeyName", DbType.String);
-            var clientIp = P("ClientIp", DbType.String);
-            var requestedModel = P("RequestedModel", DbType.String);
-            var groupName = P("GroupName", DbType.String);
-            var channelId = P("ChannelId", DbType.Int64);
-            var channelName = P("ChannelName", DbType.String);
-            var upstreamModel = P("UpstreamModel", DbType.String);
-            var status = P("Status", DbType.Int64);
-            var error = P("Error", DbType.String);
-            var latencyMs = P("LatencyMs", DbType.Int64);
-            var ttftMs = P("TtftMs", DbType.Int64);
-            var inputTokens = P("InputTokens", DbType.Int64);
-            var outputTokens = P("OutputTokens", DbType.Int64);
-            var cacheReadTokens = P("CacheReadTokens", DbType.Int64);
-            var cacheWriteTokens = P("CacheWriteTokens", DbType.Int64);
-            var reasoningTokens = P("ReasoningTokens", DbType.Int64);
-            var cost = P("Cost", DbType.Double);
-            var stream = P("Stream", DbType.Boolean);
-            var protocolIn = P("ProtocolIn", DbType.String);
-            var protocolOut = P("ProtocolOut", DbType.String);
-            var attempts = P("Attempts", DbType.String);
-            static object Db(object? v) => v ?? DBNull.Value;
-            foreach (var l in logs)
-            {
-                id.Value = l.Id;
-                startedAt.Value = l.Time;
-                apiKeyId.Value = Db(l.ApiKeyId);
-                apiKeyName.Value = Db(l.ApiKeyName);
-                clientIp.Value = Db(l.ClientIp);
-                requestedModel.Value = Db(l.RequestedModel);
-                groupName.Value = Db(l.GroupName);
-                channelId.Value = Db(l.ChannelId);
-                channelName.Value = Db(l.ChannelName);
-                upstreamModel.Value = Db(l.UpstreamModel);
-                status.Value = (long)l.Status;
-                error.Value = Db(l.Error);
-                latencyMs.Value = l.LatencyMs;
-                ttftMs.Value = Db(l.TtftMs);
-                inputTokens.Value = l.InputTokens;
-                outputTokens.Value = l.OutputTokens;
-                cacheReadTokens.Value = l.CacheReadTokens;
-                cacheWriteTokens.Value = l.CacheWriteTokens;
-                reasoningTokens.Value = l.ReasoningTokens;
-                cost.Value = l.Cost;
-                stream.Value = l.Stream;
-                protocolIn.Value = l.ProtocolIn ?? "";
-                protocolOut.Value = Db(l.ProtocolOut);
-                attempts.Value = JsonColumn.Write(l.Attempts);
-                await cmd.ExecuteNonQueryAsync(ct);
-            }
+            if (conn is SqliteConnection sqlite) SqliteLogInsert.Run(sqlite, InsertSql, logs);
+            else await InsertWithAdoAsync(conn, tx, logs, ct);
             foreach (var b in bodies)
             {
                 await conn.ExecuteAsync(
@@ -121,6 +60,78 @@ internal sealed class RequestLogStore(Database db)
             }
             return 0;
         }, ct);
+    }
+
+    /// <summary>
+    /// PostgreSQL and MySQL: one prepared command re-executed per row, not a new command per row as a Dapper call
+    /// would build. Plain ADO.NET parameters work the same on Npgsql and MySqlConnector.
+    /// </summary>
+    private static async Task InsertWithAdoAsync(DbConnection conn, DbTransaction tx, IReadOnlyList<RequestLog> logs, CancellationToken ct)
+    {
+        await using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = InsertSql;
+        DbParameter P(string name, DbType type)
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = "@" + name;
+            p.DbType = type;
+            cmd.Parameters.Add(p);
+            return p;
+        }
+        var id = P("Id", DbType.Int64);
+        var startedAt = P("StartedAt", DbType.Int64);
+        var apiKeyId = P("ApiKeyId", DbType.Int64);
+        var apiKeyName = P("ApiKeyName", DbType.String);
+        var clientIp = P("ClientIp", DbType.String);
+        var requestedModel = P("RequestedModel", DbType.String);
+        var groupName = P("GroupName", DbType.String);
+        var channelId = P("ChannelId", DbType.Int64);
+        var channelName = P("ChannelName", DbType.String);
+        var upstreamModel = P("UpstreamModel", DbType.String);
+        var status = P("Status", DbType.Int64);
+        var error = P("Error", DbType.String);
+        var latencyMs = P("LatencyMs", DbType.Int64);
+        var ttftMs = P("TtftMs", DbType.Int64);
+        var inputTokens = P("InputTokens", DbType.Int64);
+        var outputTokens = P("OutputTokens", DbType.Int64);
+        var cacheReadTokens = P("CacheReadTokens", DbType.Int64);
+        var cacheWriteTokens = P("CacheWriteTokens", DbType.Int64);
+        var reasoningTokens = P("ReasoningTokens", DbType.Int64);
+        var cost = P("Cost", DbType.Double);
+        var stream = P("Stream", DbType.Boolean);
+        var protocolIn = P("ProtocolIn", DbType.String);
+        var protocolOut = P("ProtocolOut", DbType.String);
+        var attempts = P("Attempts", DbType.String);
+        static object Db(object? v) => v ?? DBNull.Value;
+        foreach (var l in logs)
+        {
+            id.Value = l.Id;
+            startedAt.Value = l.Time;
+            apiKeyId.Value = Db(l.ApiKeyId);
+            apiKeyName.Value = Db(l.ApiKeyName);
+            clientIp.Value = Db(l.ClientIp);
+            requestedModel.Value = Db(l.RequestedModel);
+            groupName.Value = Db(l.GroupName);
+            channelId.Value = Db(l.ChannelId);
+            channelName.Value = Db(l.ChannelName);
+            upstreamModel.Value = Db(l.UpstreamModel);
+            status.Value = (long)l.Status;
+            error.Value = Db(l.Error);
+            latencyMs.Value = l.LatencyMs;
+            ttftMs.Value = Db(l.TtftMs);
+            inputTokens.Value = l.InputTokens;
+            outputTokens.Value = l.OutputTokens;
+            cacheReadTokens.Value = l.CacheReadTokens;
+            cacheWriteTokens.Value = l.CacheWriteTokens;
+            reasoningTokens.Value = l.ReasoningTokens;
+            cost.Value = l.Cost;
+            stream.Value = l.Stream;
+            protocolIn.Value = l.ProtocolIn ?? "";
+            protocolOut.Value = Db(l.ProtocolOut);
+            attempts.Value = JsonColumn.Write(l.Attempts);
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
     }
 
     public Task<RequestLogPage> QueryAsync(RequestLogFilter filter, CancellationToken ct)

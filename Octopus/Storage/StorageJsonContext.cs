@@ -24,6 +24,9 @@ internal static class JsonColumn
     public static string Write(IReadOnlyList<RequestAttempt> attempts) =>
         JsonSerializer.Serialize(attempts as List<RequestAttempt> ?? [.. attempts], StorageJsonContext.Default.ListRequestAttempt);
 
+    public static void Write(Utf8JsonWriter writer, IReadOnlyList<RequestAttempt> attempts) =>
+        JsonSerializer.Serialize(writer, attempts as List<RequestAttempt> ?? [.. attempts], StorageJsonContext.Default.ListRequestAttempt);
+
     public static string Write(GroupSettings settings) => JsonSerializer.Serialize(settings, StorageJsonContext.Default.GroupSettings);
 
     public static string? Write(IReadOnlyDictionary<string, RateLimits> limits) => limits.Count == 0 ? null :
