@@ -7,7 +7,9 @@
 # Stats and logs on vs off: two Octopus instances side by side (one with OCTOPUS_STATS_ENABLED=false), driven in
 # alternating runs over BENCH_STATS_ROUNDS rounds; prints the median requests/s of each and the CPU time each process
 # spent per request (utime+stime from /proc, the log writer's background inserts included).
-# Usage: scripts/bench.sh   env: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (32), BENCH_ROUNDS (7), BENCH_STATS_ROUNDS (3)
+# Usage: scripts/bench.sh   env: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (32), BENCH_ROUNDS (7), BENCH_STATS_ROUNDS (3),
+#   BENCH_BINARY (an octopus executable to measure instead of the AOT publish of this checkout),
+#   BENCH_PERF (a file: record a system-wide perf profile during Octopus's non-stream run; read it with perf report -i)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 secs="${BENCH_SECONDS:-10}"
@@ -26,8 +28,8 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need[@]}" >/dev/null
 fi
 
-bin="$root/artifacts/publish-check/octopus"
-if [ ! -x "$bin" ] || [ -n "$(find "$root/Octopus" -name '*.cs' -newer "$bin" -print -quit)" ]; then
+bin="${BENCH_BINARY:-$root/artifacts/publish-check/octopus}"
+if [ -z "${BENCH_BINARY:-}" ] && { [ ! -x "$bin" ] || [ -n "$(find "$root/Octopus" -name '*.cs' -newer "$bin" -print -quit)" ]; }; then
   "$root/scripts/build-ui.sh" >/dev/null
   "$root/scripts/publish-check.sh" >/dev/null
 fi
@@ -163,7 +165,12 @@ echo
 printf "%-38s %10s %10s %10s\n" "run (wrk -c$conns, ${secs}s)" "req/s" "p50 ms" "p99 ms" | tee "$results"
 run "direct, non-stream"                "$work/json.lua" "http://127.0.0.1:$UP/json/v1/chat/completions"
 run "nginx proxy, non-stream"           "$work/json.lua" "http://127.0.0.1:$PROXY/json/v1/chat/completions"
+if [ -n "${BENCH_PERF:-}" ]; then # profile Octopus (whole system, call graphs) during its non-stream run
+  perf record -a -g -F 999 -e cpu-clock -o "$BENCH_PERF" -- sleep "$secs" >/dev/null 2>&1 &
+  perf_pid=$!
+fi
 run "octopus, non-stream"               "$work/json.lua" "http://127.0.0.1:$OCT/v1/chat/completions"
+[ -n "${BENCH_PERF:-}" ] && wait "$perf_pid"
 run "direct, stream (52 events)"        "$work/sse.lua"  "http://127.0.0.1:$UP/sse/v1/chat/completions"
 run "nginx proxy, stream"               "$work/sse.lua"  "http://127.0.0.1:$PROXY/sse/v1/chat/completions"
 run "octopus, stream"                   "$work/sse.lua"  "http://127.0.0.1:$OCT/v1/chat/completions"

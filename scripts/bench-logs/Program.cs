@@ -8,6 +8,7 @@ using Octopus.Storage;
 // Request-log batch insert on SQLite, CPU per row: the store's insert (the SQLite API, positional binds) beside the
 // same rows through a prepared Microsoft.Data.Sqlite command, as the store wrote them before. Batches of 500 (the
 // log writer's batch), alternating, medians. Usage: scripts/bench-logs.sh [batches]
+// BENCH_LOGS_STORE_ONLY=1 times the store alone (for a profiler).
 var batches = args.Length > 0 ? int.Parse(args[0]) : 60;
 const int BatchSize = 500;
 var path = Path.Combine(Path.GetTempPath(), $"octopus-bench-logs-{Environment.ProcessId}.db");
@@ -57,6 +58,7 @@ for (var b = 0; b < batches; b++)
     var sw = Stopwatch.StartNew();
     await store.InsertAsync(logs, [], default);
     sqliteApi.Add(sw.Elapsed.TotalMicroseconds / BatchSize);
+    if (Environment.GetEnvironmentVariable("BENCH_LOGS_STORE_ONLY") is not null) { command.Add(0); continue; }
     logs = Enumerable.Range(0, BatchSize).Select(Make).ToList();
     sw.Restart();
     await ViaCommand(logs);
