@@ -52,6 +52,30 @@ public abstract class ChannelsApiTests : AdminTestBase
     }
 
     [Fact]
+    public async Task Channel_proxy_password_is_masked_and_kept_when_sent_back_as_shown()
+    {
+        var (status, c) = await Admin.PostJsonAsync("/api/v1/channels", J("""
+            {"name":"behind-proxy","type":"openai","base_urls":["https://api.openai.com/v1"],"keys":["sk-abcdefghijklmnopqrstuvwxyz"],"proxy":"http://me:pr0xy-pass@10.0.0.2:3128"}
+            """));
+        Assert.Equal(201, status);
+        var id = c!["id"]!.GetValue<long>();
+        Assert.Equal("http://me:****@10.0.0.2:3128", c["proxy"]!.GetValue<string>());
+        Assert.DoesNotContain("pr0xy-pass", (await Admin.GetJsonAsync("/api/v1/channels")).Body!.ToJsonString());
+
+        // The editor saves the channel with the proxy as it was shown: the password stays.
+        var (putStatus, _) = await Admin.PutJsonAsync($"/api/v1/channels/{id}", J("""{"name":"behind-proxy-2","proxy":"http://me:****@10.0.0.2:3128"}"""));
+        Assert.Equal(200, putStatus);
+        var stored = await Server.Get<ChannelStore>().GetAsync(id, CancellationToken.None);
+        Assert.Equal("http://me:pr0xy-pass@10.0.0.2:3128", stored!.Proxy);
+        Assert.Contains("pr0xy-pass", await Admin.GetStringAsync("/api/v1/backup?include_keys=true"));
+        Assert.DoesNotContain("pr0xy-pass", await Admin.GetStringAsync("/api/v1/backup"));
+
+        // A proxy without credentials shows as is.
+        var (_, plain) = await Admin.PutJsonAsync($"/api/v1/channels/{id}", J("""{"proxy":"socks5://10.0.0.3:1080"}"""));
+        Assert.Equal("socks5://10.0.0.3:1080", plain!["proxy"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Channel_validation_names_every_bad_field_at_once()
     {
         var reply = await Admin.PostJsonAsync("/api/v1/channels", J("""

@@ -128,6 +128,39 @@ public abstract class PricesAndSettingsApiTests : AdminTestBase
     }
 
     [Fact]
+    public async Task Secret_settings_are_masked_in_replies_and_a_masked_value_sent_back_keeps_the_secret()
+    {
+        const string hook = "https://open.feishu.cn/open-apis/bot/v2/hook/0f6c1d2e-secret-token";
+        const string proxy = "http://relay:s3cr3t-pass@10.0.0.2:3128";
+        var put = await Admin.PutJsonAsync("/api/v1/settings", J($$"""{"notify_webhook_url":"{{hook}}","proxy":"{{proxy}}"}"""));
+        Assert.Equal(200, put.Status);
+        Assert.Equal("https://open.feishu.cn/****", put.Body!["notify_webhook_url"]!.GetValue<string>());
+        Assert.Equal("http://relay:****@10.0.0.2:3128", put.Body["proxy"]!.GetValue<string>());
+        var (_, got) = await Admin.GetJsonAsync("/api/v1/settings");
+        Assert.DoesNotContain("secret-token", got!.ToJsonString());
+        Assert.DoesNotContain("s3cr3t", got.ToJsonString());
+
+        // The form saved as shown keeps both secrets; the stored values are what the relay and the notifier use.
+        Assert.Equal(200, (await Admin.PutJsonAsync("/api/v1/settings", J("""{"notify_webhook_url":"https://open.feishu.cn/****","proxy":"http://relay:****@10.0.0.2:3128"}"""))).Status);
+        var stored = Server.Get<Octopus.Settings.SettingsService>().Current;
+        Assert.Equal(hook, stored.NotifyWebhookUrl);
+        Assert.Equal(proxy, stored.Proxy);
+
+        // Backups carry them in clear only with the keys.
+        var plain = await Admin.GetStringAsync("/api/v1/backup");
+        Assert.DoesNotContain("secret-token", plain);
+        Assert.DoesNotContain("s3cr3t", plain);
+        var full = await Admin.GetStringAsync("/api/v1/backup?include_keys=true");
+        Assert.Contains("secret-token", full);
+        Assert.Contains("s3cr3t-pass", full);
+
+        // A new value replaces it; empty turns the webhook off.
+        put = await Admin.PutJsonAsync("/api/v1/settings", J("""{"notify_webhook_url":"","proxy":"socks5://10.0.0.3:1080"}"""));
+        Assert.Equal("", put.Body!["notify_webhook_url"]!.GetValue<string>());
+        Assert.Equal("socks5://10.0.0.3:1080", put.Body["proxy"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Cors_is_off_until_an_origin_is_allowed()
     {
         async Task<HttpResponseMessage> Preflight()

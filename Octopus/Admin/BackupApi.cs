@@ -6,9 +6,9 @@ using Octopus.Storage;
 namespace Octopus.Admin;
 
 /// <summary>
-/// GET /backup: the whole configuration as one JSON document (channel key secrets only with include_keys=true,
-/// bodies and logs never). POST /backup: replaces channels, groups, routes, api keys, price overrides and settings in one
-/// transaction.
+/// GET /backup: the whole configuration as one JSON document (channel key secrets, proxy passwords and the webhook
+/// URL's token only with include_keys=true; bodies and logs never). POST /backup: replaces channels, groups, routes,
+/// api keys, price overrides and settings in one transaction.
 /// </summary>
 internal static class BackupApi
 {
@@ -53,7 +53,9 @@ internal static class BackupApi
                 }).ToList(),
                 Prices = (await prices.ListAsync(ct)).Where(p => p.Source == PriceSource.User)
                     .Select(p => new BackupPrice(p.Model, p.Input, p.Output, p.CacheRead, p.CacheWrite, p.Image)).ToList(),
-                Settings = SettingsRegistry.All.Where(d => stored.ContainsKey(d.Name)).ToDictionary(d => d.Name, d => stored[d.Name]),
+                // Secret settings (proxy password, webhook token) come in clear only with the keys, as channel proxies do.
+                Settings = SettingsRegistry.All.Where(d => stored.ContainsKey(d.Name))
+                    .ToDictionary(d => d.Name, d => d.Mask is { } mask && !includeKeys ? mask(stored[d.Name]) : stored[d.Name]),
                 Routes = (await routes.ListAsync(ct)).Select(r => RoutesApi.ToDto(r, groupNames)).ToList(),
             };
             ctx.Response.Headers.ContentDisposition = $"attachment; filename=\"octopus-backup-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json\"";

@@ -138,6 +138,8 @@ internal static class ChannelsApi
         if (input.Present("proxy"))
         {
             proxy = input.String("proxy", allowEmpty: true, maxLength: 1000)?.Trim();
+            // The proxy as GET showed it (password masked) keeps the stored one.
+            if (KeyMask.IsMaskOf(proxy, existing?.Proxy, KeyMask.MaskCredentials)) proxy = existing!.Proxy;
             if (string.IsNullOrEmpty(proxy)) proxy = null;
             else if (!JsonInput.IsProxyUrl(proxy)) input.Fail("proxy", "must be an http://, https:// or socks5:// URL");
         }
@@ -340,7 +342,7 @@ internal static class ChannelsApi
         AutoSync = c.AutoSync,
         ModelFilter = c.ModelFilter,
         Headers = new Dictionary<string, string>(c.Headers),
-        Proxy = c.Proxy,
+        Proxy = c.Proxy is null || includeSecrets ? c.Proxy : KeyMask.MaskCredentials(c.Proxy),
         ParamOverride = ParseObject(c.ParamOverride),
         ProbePolicy = c.ProbePolicy,
         AddCacheBreakpoints = c.AddCacheBreakpoints,

@@ -4,7 +4,7 @@ using Octopus.Storage;
 
 namespace Octopus.Admin;
 
-/// <summary>GET/PUT /settings: every registry setting with its current value; PUT is partial and returns all.</summary>
+/// <summary>GET/PUT /settings: every registry setting with its current value (secrets masked); PUT is partial and returns all.</summary>
 internal static class SettingsApi
 {
     public static void MapSettings(this RouteGroupBuilder api)
@@ -22,6 +22,8 @@ internal static class SettingsApi
                     if (input.Present(d.Name)) input.Fail(d.Name, "must not be null");
                     continue;
                 }
+                // A masked secret sent back as shown (a form saved without touching it) leaves the stored value alone.
+                if (d.Mask is { } mask && value.ValueKind == JsonValueKind.String && KeyMask.IsMaskOf(value.GetString(), settings.Values[d.Name], mask)) continue;
                 if (SettingsRegistry.FromJson(d, value, out var stored) is { } problem) input.Fail(d.Name, problem);
                 else changes[d.Name] = stored;
             }

@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using Octopus.Storage;
-
 using Octopus.Admin;
+using Octopus.Storage;
 
 namespace Octopus.Settings;
 
@@ -25,6 +24,8 @@ internal sealed record SettingDefinition(string Name, SettingKind Kind, string D
     public string[] Choices { get; init; } = [];
     /// <summary>Extra rule for Text / each TextList item; returns the problem or null.</summary>
     public Func<string, string?>? Rule { get; init; }
+    /// <summary>Set for settings that hold a secret: how the admin API shows the value.</summary>
+    public Func<string, string>? Mask { get; init; }
 
     public string? Check(string stored)
     {
@@ -105,10 +106,12 @@ internal static class SettingsRegistry
         new("proxy", SettingKind.Text, "", "global upstream proxy (http://, https:// or socks5://); empty = direct")
         {
             Rule = v => v.Length == 0 || JsonInput.IsProxyUrl(v) ? null : "must be empty or an http://, https:// or socks5:// URL",
+            Mask = KeyMask.MaskCredentials,
         },
         new("notify_webhook_url", SettingKind.Text, "", "webhook called when a key or channel is set aside or a whole group fails; empty = off")
         {
             Rule = v => v.Length == 0 || JsonInput.IsHttpUrl(v) ? null : "must be empty or an absolute http or https URL",
+            Mask = KeyMask.MaskPath,
         },
         new("notify_webhook_format", SettingKind.Choice, "generic", "body of the failure webhook") { Choices = ["generic", "feishu", "matrix"] },
         new("notify_interval_minutes", SettingKind.Int, "10", "at most one notice per event and subject in this many minutes") { Min = 1, Max = 1440 },
@@ -173,7 +176,7 @@ internal static class SettingsRegistry
         return d.Check(stored);
     }
 
-    /// <summary>Writes one setting's stored value as JSON (number, string or array).</summary>
+    /// <summary>Writes one setting's stored value as JSON (number, string or array); secrets masked.</summary>
     public static void WriteJson(Utf8JsonWriter w, SettingDefinition d, string stored)
     {
         switch (d.Kind)
@@ -187,7 +190,7 @@ internal static class SettingsRegistry
                 w.WriteEndArray();
                 break;
             default:
-                w.WriteString(d.Name, stored);
+                w.WriteString(d.Name, d.Mask is { } mask ? mask(stored) : stored);
                 break;
         }
     }
