@@ -166,6 +166,31 @@ public sealed class KeyLimitTests
     }
 
     [Fact]
+    public async Task Proxied_requests_count_against_the_key_limits_like_relayed_ones()
+    {
+        var (host, clock, mock) = await StartAsync(k => k);
+        await using var _h = host;
+        await using var _m = mock;
+        var secret = await SecretAsync(host, k => k with { RequestsPerMinute = 2, MaxConcurrency = 1 });
+        var id = await KeyIdAsync(host, "limited2");
+        using var client = host.ClientFor(secret);
+
+        // Sequential proxied requests on a one-slot key are never refused for their own predecessor.
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/proxy/g/models")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await OpenAIAsync(host, secret)).StatusCode);
+        await SettledAsync(host, id);
+
+        var refused = await client.GetAsync("/proxy/g/models");
+        await AssertLimitedAsync(refused, "openai", "60", "2 requests per minute");
+        await AssertLimitedAsync(await OpenAIAsync(host, secret), "openai", "60", "2 requests per minute");
+        Assert.Equal(2, mock.Count);
+
+        clock.Now = clock.Now.AddSeconds(60);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/proxy/g/models")).StatusCode);
+        await SettledAsync(host, id);
+    }
+
+    [Fact]
     public async Task A_sequential_client_on_a_one_slot_key_never_finds_its_slot_still_taken()
     {
         // The slot goes back before the reply's last bytes do: a client that sends its next request as soon as it

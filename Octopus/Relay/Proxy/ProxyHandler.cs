@@ -24,6 +24,7 @@ internal sealed class ProxyHandler(
     UpstreamClients clients,
     IRelayRecorder recorder,
     Stats.BudgetTracker budgets,
+    Limits.KeyLimiter limiter,
     Notifications.FailureNotifier notifier,
     TimeProvider clock,
     ILogger<ProxyHandler> log)
@@ -61,8 +62,15 @@ internal sealed class ProxyHandler(
         finally
         {
             if (r.Status == 0) r.Status = http.Response.StatusCode;
-            recorder.Record(r);
-            r.BudgetReservation?.Release();
+            try
+            {
+                recorder.Record(r);
+            }
+            finally
+            {
+                r.BudgetReservation?.Release();
+                r.ReleaseLimitSlot();
+            }
         }
     }
 
@@ -125,6 +133,14 @@ internal sealed class ProxyHandler(
             return;
         }
         r.BudgetReservation = budget.Reservation;
+        // The key's limits count proxied requests too (opaque bodies: requests and concurrency, no tokens).
+        if (limiter.TryAcquire(apiKey!, group.Name, out var lease) is { } limited)
+        {
+            http.Response.Headers.RetryAfter = limited.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await WriteErrorAsync(r, shape, 429, $"rate limit reached: {limited.Limit}; retry in {limited.RetryAfterSeconds} s");
+            return;
+        }
+        r.LimitLease = lease;
         if (channels.Count == 0)
         {
             await WriteErrorAsync(r, shape, 503, $"group '{group.Name}': it has no enabled member with a usable channel");
@@ -346,6 +362,7 @@ internal sealed class ProxyHandler(
         {
             await using var upstream = await response.Content.ReadAsStreamAsync(cts.Token);
             await http.Response.StartAsync(http.RequestAborted);
+            var left = response.Content.Headers.ContentLength;
             while (true)
             {
                 cts.CancelAfter(idle);
@@ -366,6 +383,8 @@ internal sealed class ProxyHandler(
                 }
                 if (n == 0) return null;
                 r.TtftMs ??= r.ElapsedMs;
+                // The client's reply is complete with this write: free the key's slot before it can ask again.
+                if (left is { } l && (left = l - n) <= 0) r.ReleaseLimitSlot();
                 await http.Response.Body.WriteAsync(buffer.AsMemory(0, n), http.RequestAborted);
                 await http.Response.Body.FlushAsync(http.RequestAborted);
             }
@@ -387,6 +406,7 @@ internal sealed class ProxyHandler(
         http.Response.StatusCode = status;
         ProxyHeaders.CopyResponse(response, http.Response, secret);
         http.Response.ContentLength = body.Length;
+        r.ReleaseLimitSlot();
         await http.Response.Body.WriteAsync(body, http.RequestAborted);
     }
 
@@ -400,6 +420,7 @@ internal sealed class ProxyHandler(
         res.ContentType = "application/json";
         var body = ProtocolErrors.Body(shape, status, message, type, code);
         r.ResponseBody = body;
+        r.ReleaseLimitSlot();
         await res.Body.WriteAsync(body, r.Http.RequestAborted);
     }
 
