@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Octopus.Domain;
 using Octopus.Notifications;
+using Octopus.Relay;
 using Octopus.Settings;
 using Octopus.Storage;
 using Octopus.Tests.Infrastructure;
@@ -170,9 +171,10 @@ public sealed class FailureNotifierTests
     [InlineData("Incorrect API key provided: sk-proj-abcdefghijklmnop1234", "sk-proj")]
     [InlineData("auth failed: Bearer abcdefghijklmnopqrstuvwx", "abcdefgh")]
     [InlineData("key AIzaSyA1234567890abcdefghijk was refused", "AIzaSy")]
+    [InlineData("Incorrect API key provided: sk-proj-********************ab12.", "ab12")]
     public void Scrub_removes_key_shaped_text(string text, string leaked)
     {
-        var scrubbed = FailureNotifier.Scrub(text, null);
+        var scrubbed = SecretScrubber.Scrub(text, null);
         Assert.DoesNotContain(leaked, scrubbed);
         Assert.Contains("[redacted]", scrubbed);
     }

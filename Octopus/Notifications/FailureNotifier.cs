@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using System.Threading.Channels;
 using Octopus.Relay;
 using Octopus.Relay.Health;
@@ -16,7 +15,7 @@ namespace Octopus.Notifications;
 /// loop from a small bounded queue, so the relay never waits on it. Notices carry names and ids, never secrets:
 /// upstream error text is scrubbed of anything that looks like a key.
 /// </summary>
-internal sealed partial class FailureNotifier : IAsyncDisposable
+internal sealed class FailureNotifier : IAsyncDisposable
 {
     private readonly SettingsService _settings;
     private readonly SnapshotService _snapshots;
@@ -58,7 +57,7 @@ internal sealed partial class FailureNotifier : IAsyncDisposable
         {
             var key = channel.Keys.FirstOrDefault(k => k.Id == keyId);
             if (key is null) continue;
-            var why = Scrub(reason ?? "", channel);
+            var why = SecretScrubber.Scrub(reason ?? "", channel);
             Post("key_set_aside", $"channel '{channel.Name}' key #{keyId}", $"Upstream key #{keyId} of channel '{channel.Name}' was set aside: {why}");
             // The last usable key gone: the channel is out of the rotation until one recovers.
             if (channel.Keys.Where(k => k.Enabled).All(k => _keys.StateOf(k).SetAside))
@@ -69,7 +68,7 @@ internal sealed partial class FailureNotifier : IAsyncDisposable
 
     /// <summary>Every member of a group failed one request (the client got an error).</summary>
     public void GroupFailed(string group, int status, string detail) =>
-        Post("group_failed", $"group '{group}'", $"Every member of group '{group}' failed a request ({status}): {Scrub(detail, null)}");
+        Post("group_failed", $"group '{group}'", $"Every member of group '{group}' failed a request ({status}): {SecretScrubber.Scrub(detail, null)}");
 
     private void Post(string kind, string subject, string message)
     {
@@ -176,18 +175,6 @@ internal sealed partial class FailureNotifier : IAsyncDisposable
         }
         return buffer.WrittenSpan.ToArray();
     }
-
-    /// <summary>Removes the channel's key secrets and anything shaped like an API key or bearer token.</summary>
-    internal static string Scrub(string text, Domain.Channel? channel)
-    {
-        if (channel is not null)
-            foreach (var k in channel.Keys)
-                if (k.Secret.Length >= 4) text = text.Replace(k.Secret, "[redacted]", StringComparison.Ordinal);
-        return SecretLike().Replace(text, "[redacted]");
-    }
-
-    [GeneratedRegex(@"(?i)(bearer\s+[A-Za-z0-9._\-~+/]{8,}=*|\b(sk|pk|rk|ak|key|AIza)[-_A-Za-z0-9]{12,}|\b[A-Za-z0-9_\-]{32,}\b)")]
-    private static partial Regex SecretLike();
 
     public async ValueTask DisposeAsync()
     {

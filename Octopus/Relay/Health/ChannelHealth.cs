@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.RegularExpressions;
 using Octopus.Domain;
 
 namespace Octopus.Relay.Health;
@@ -8,7 +7,7 @@ namespace Octopus.Relay.Health;
 /// Recent attempts per channel and per channel key, in memory: the last <see cref="Window"/> outcomes and
 /// latencies, and the last error (scrubbed of secrets). What the admin API shows as a channel's health at a glance.
 /// </summary>
-internal sealed partial class ChannelHealth(TimeProvider clock)
+internal sealed class ChannelHealth(TimeProvider clock)
 {
     /// <summary>Attempts remembered per channel and per key.</summary>
     internal const int Window = 100;
@@ -19,7 +18,7 @@ internal sealed partial class ChannelHealth(TimeProvider clock)
     public void Record(Channel channel, long keyId, bool ok, long latencyMs, int status, string? error)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var message = error is null ? null : Scrub(error, channel);
+        var message = error is null ? null : SecretScrubber.Scrub(error, channel);
         _channels.GetOrAdd(channel.Id, static _ => new Tracker()).Add(ok, latencyMs, now, status, message);
         _keys.GetOrAdd(keyId, static _ => new Tracker()).Add(ok, latencyMs, now, status, message);
     }
@@ -27,18 +26,6 @@ internal sealed partial class ChannelHealth(TimeProvider clock)
     public HealthSummary? OfChannel(long channelId) => _channels.TryGetValue(channelId, out var t) ? t.Summary() : null;
 
     public HealthSummary? OfKey(long keyId) => _keys.TryGetValue(keyId, out var t) ? t.Summary() : null;
-
-    /// <summary>Upstream messages can echo a key ("Incorrect API key provided: sk-ab…"): mask the channel's own
-    /// secrets and anything shaped like a key or bearer token.</summary>
-    internal static string Scrub(string message, Channel channel)
-    {
-        foreach (var k in channel.Keys)
-            if (k.Secret.Length >= 6) message = message.Replace(k.Secret, "***", StringComparison.Ordinal);
-        return SecretLike().Replace(message, "***");
-    }
-
-    [GeneratedRegex(@"(?:\bsk-[A-Za-z0-9_\-*.]{6,}|\bAIza[0-9A-Za-z_\-]{20,}|(?i:bearer)\s+[A-Za-z0-9_\-.=:/+]{8,})")]
-    private static partial Regex SecretLike();
 
     private sealed class Tracker
     {
