@@ -29,6 +29,11 @@ internal static class ConfigKeys
         new("server.port", "an integer 1-65535", c => c.Port, (c, v) => SetInt(v, 1, 65535, x => c.Port = x)),
         new("server.max_body_mb", "an integer 1-1024 (MiB)", c => c.MaxBodyMb, (c, v) => SetInt(v, 1, 1024, x => c.MaxBodyMb = x)),
         new("server.shutdown_timeout_seconds", "an integer 1-600", c => c.ShutdownTimeoutSeconds, (c, v) => SetInt(v, 1, 600, x => c.ShutdownTimeoutSeconds = x)),
+        new("server.inline_scheduling", "true or false", c => c.InlineScheduling, (c, v) =>
+        {
+            if (!bool.TryParse(v.Trim(), out var b)) return "must be true or false";
+            c.InlineScheduling = b; return null;
+        }),
         new("database.type", "sqlite, postgres or mysql", c => c.DatabaseType, (c, v) =>
         {
             var t = v.Trim().ToLowerInvariant();
