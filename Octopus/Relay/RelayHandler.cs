@@ -156,8 +156,8 @@ internal sealed class RelayHandler(
         if (limiter.TryAcquire(apiKey!, group.Name, out var lease) is { } limited)
         {
             // Transient, unlike a spent budget: the SDKs wait retry-after and try again.
-            http.Response.Headers.RetryAfter = limited.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await WriteErrorAsync(r, 429, $"rate limit reached: {limited.Limit}; retry in {limited.RetryAfterSeconds} s");
+            http.Response.Headers.RetryAfter = limited.RetryAfter;
+            await WriteErrorAsync(r, 429, limited.Message);
             return;
         }
         r.LimitLease = lease;

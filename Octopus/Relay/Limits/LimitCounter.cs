@@ -59,7 +59,14 @@ internal sealed class LimitCounter
 }
 
 /// <summary>Which limit refused a request and the whole seconds until it admits again.</summary>
-internal sealed record LimitRefusal(string Limit, long RetryAfterSeconds);
+internal sealed record LimitRefusal(string Limit, long RetryAfterSeconds)
+{
+    /// <summary>What the client reads in its protocol's 429 error.</summary>
+    public string Message => $"rate limit reached: {Limit}; retry in {RetryAfterSeconds} s";
+
+    /// <summary>The `retry-after` header value: the SDKs wait that long and try again.</summary>
+    public string RetryAfter => RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
 
 /// <summary>A window's current use: requests and tokens in the last 60 s, requests in flight.</summary>
 internal readonly record struct LimitUse(long Requests, long Tokens, int InFlight);

@@ -136,8 +136,8 @@ internal sealed class ProxyHandler(
         // The key's limits count proxied requests too (opaque bodies: requests and concurrency, no tokens).
         if (limiter.TryAcquire(apiKey!, group.Name, out var lease) is { } limited)
         {
-            http.Response.Headers.RetryAfter = limited.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await WriteErrorAsync(r, shape, 429, $"rate limit reached: {limited.Limit}; retry in {limited.RetryAfterSeconds} s");
+            http.Response.Headers.RetryAfter = limited.RetryAfter;
+            await WriteErrorAsync(r, shape, 429, limited.Message);
             return;
         }
         r.LimitLease = lease;
