@@ -4,18 +4,20 @@
 # Octopus with one-member groups on it; drives each with wrk (POST, 32 connections) and prints requests/s and p50/p99
 # for direct / nginx / Octopus, non-stream and stream, a converted row (OpenAI client -> Anthropic channel, streamed),
 # Octopus with stats and logs off, the sequential per-request overhead over going direct, and Octopus's RSS.
-# Stats and logs on vs off: two Octopus instances side by side (one with OCTOPUS_STATS_ENABLED=false), driven in
-# alternating runs over BENCH_STATS_ROUNDS rounds; prints the median requests/s of each and the CPU time each process
-# spent per request (utime+stime from /proc, the log writer's background inserts included).
-# Usage: scripts/bench.sh   env: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (32), BENCH_ROUNDS (7), BENCH_STATS_ROUNDS (3),
+# Stats and logs on vs off: two Octopus instances side by side (one with OCTOPUS_STATS_ENABLED=false), warmed up alike
+# and driven back to back in BENCH_STATS_ROUNDS rounds (which goes first alternates); prints the median requests/s of
+# each, the median of the rounds' on/off ratios, and the CPU time each process spent per request (utime+stime from
+# /proc, the log writer's background inserts included).
+# Usage: scripts/bench.sh   env: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (32), BENCH_ROUNDS (7), BENCH_STATS_ROUNDS (5),
 #   BENCH_BINARY (an octopus executable to measure instead of the AOT publish of this checkout),
-#   BENCH_PERF (a file: record a system-wide perf profile during Octopus's non-stream run; read it with perf report -i)
+#   BENCH_PERF (a file: record a system-wide perf profile during Octopus's non-stream run; read it with perf report -i),
+#   BENCH_ONLY=stats (only the stats and logs on vs off comparison)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 secs="${BENCH_SECONDS:-10}"
 conns="${BENCH_CONNECTIONS:-32}"
 rounds="${BENCH_ROUNDS:-7}"
-stats_rounds="${BENCH_STATS_ROUNDS:-3}"
+stats_rounds="${BENCH_STATS_ROUNDS:-5}"
 UP=18801; PROXY=18802; OCT=18803; OCT_OFF=18804
 
 need=()
@@ -148,6 +150,7 @@ lua "$work/json-off.lua" bench false "$key_off"
 lua "$work/sse-off.lua" bench-stream true "$key_off"
 
 to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; printf "%.2f", v}'; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 results="$work/results.txt"
 last_requests=0
 run() { # $1 = label, $2 = lua, $3 = url
@@ -161,8 +164,11 @@ run() { # $1 = label, $2 = lua, $3 = url
   printf "%-38s %10s %10s %10s\n" "$1" "$rps" "$p50" "$p99" | tee -a "$results"
 }
 
+only="${BENCH_ONLY:-all}"
+case "$only" in all|stats) ;; *) echo "BENCH_ONLY=$only is not one of: all, stats" >&2; exit 2;; esac
 echo
 printf "%-38s %10s %10s %10s\n" "run (wrk -c$conns, ${secs}s)" "req/s" "p50 ms" "p99 ms" | tee "$results"
+if [ "$only" = all ]; then
 run "direct, non-stream"                "$work/json.lua" "http://127.0.0.1:$UP/json/v1/chat/completions"
 run "nginx proxy, non-stream"           "$work/json.lua" "http://127.0.0.1:$PROXY/json/v1/chat/completions"
 if [ -n "${BENCH_PERF:-}" ]; then # profile Octopus (whole system, call graphs) during its non-stream run
@@ -184,7 +190,6 @@ seq_times() { # $1 = url, prints one time_total (seconds) per request over one c
   for _ in $(seq 1 25); do args+=("$1"); done
   curl -s -o /dev/null -w '%{time_total}\n' -H 'Content-Type: application/json' -H "Authorization: Bearer $key" --data "$body" "${args[@]}"
 }
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 direct_meds=(); oct_meds=()
 for _ in $(seq 1 "$rounds"); do
   direct_meds+=("$(seq_times "http://127.0.0.1:$UP/json/v1/chat/completions" | median)")
@@ -193,6 +198,7 @@ done
 d=$(printf '%s\n' "${direct_meds[@]}" | median)
 o=$(printf '%s\n' "${oct_meds[@]}" | median)
 overhead=$(awk -v o="$o" -v d="$d" 'BEGIN {printf "%.3f", (o-d)*1000}')
+fi
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
@@ -207,27 +213,40 @@ stats_run() { # $1 = label, $2 = lua, $3 = port, $4 = pid; appends "rps cpu_us_p
   echo "$rps $(awk -v t=$((after - before)) -v hz="$hz" -v n="$last_requests" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')" >> "$work/stats-$1"
 }
 echo >> "$results"
-for _ in $(seq 1 "$stats_rounds"); do
-  stats_run on-json "$work/json.lua" "$OCT" "$oct_pid"
-  stats_run off-json "$work/json-off.lua" "$OCT_OFF" "$off_pid"
-  stats_run on-sse "$work/sse.lua" "$OCT" "$oct_pid"
-  stats_run off-sse "$work/sse-off.lua" "$OCT_OFF" "$off_pid"
+# Both instances get the same warm-up (in the full run the stats-on one has also served the runs above), then each
+# round runs on and off back to back, which one goes first alternating, so drift on the shared host hits both alike.
+for l in json sse; do
+  secs=3 run warmup "$work/$l.lua" "http://127.0.0.1:$OCT/v1/chat/completions" >/dev/null
+  secs=3 run warmup "$work/$l-off.lua" "http://127.0.0.1:$OCT_OFF/v1/chat/completions" >/dev/null
+done
+for i in $(seq 1 "$stats_rounds"); do
+  for kind in json sse; do
+    if [ $((i % 2)) = 1 ]; then
+      stats_run "on-$kind" "$work/$kind.lua" "$OCT" "$oct_pid"; stats_run "off-$kind" "$work/$kind-off.lua" "$OCT_OFF" "$off_pid"
+    else
+      stats_run "off-$kind" "$work/$kind-off.lua" "$OCT_OFF" "$off_pid"; stats_run "on-$kind" "$work/$kind.lua" "$OCT" "$oct_pid"
+    fi
+  done
 done
 kill -TERM "$oct_pid" "$off_pid"; wait "$oct_pid" "$off_pid" 2>/dev/null || true; oct_pid=""; off_pid=""
 
+if [ "$only" = all ]; then
 echo
 echo "sequential overhead over direct (median of $rounds round medians x 25 requests): ${overhead} ms" \
   "(direct $(awk -v d="$d" 'BEGIN{printf "%.3f", d*1000}') ms, octopus $(awk -v o="$o" 'BEGIN{printf "%.3f", o*1000}') ms)"
 echo "octopus RSS after the load runs: $((rss_kb / 1024)) MiB"
+fi
 col_median() { awk -v c="$2" '{print $c}' "$work/stats-$1" | median; }
 echo
-printf "stats and logs on vs off (%s alternating rounds of %ss, medians):\n" "$stats_rounds" "$secs"
+printf "stats and logs on vs off (%s rounds of %ss, on and off back to back; medians; on/off is the median of the rounds' ratios):\n" "$stats_rounds" "$secs"
 printf "  %-12s %10s %10s %8s %15s %15s\n" "" "on req/s" "off req/s" "on/off" "on CPU us/req" "off CPU us/req"
 for kind in json sse; do
-  on_rps=$(col_median "on-$kind" 1); off_rps=$(col_median "off-$kind" 1)
-  printf "  %-12s %10s %10s %8s %15s %15s\n" "$([ $kind = json ] && echo non-stream || echo stream)" "$on_rps" "$off_rps" \
-    "$(awk -v a="$on_rps" -v b="$off_rps" 'BEGIN{printf "%.3f", a/b}')" "$(col_median "on-$kind" 2)" "$(col_median "off-$kind" 2)"
+  ratio=$(paste -d' ' "$work/stats-on-$kind" "$work/stats-off-$kind" | awk '{printf "%.4f\n", $1/$3}' | median)
+  printf "  %-12s %10s %10s %8.3f %15s %15s\n" "$([ $kind = json ] && echo non-stream || echo stream)" "$(col_median "on-$kind" 1)" \
+    "$(col_median "off-$kind" 1)" "$ratio" "$(col_median "on-$kind" 2)" "$(col_median "off-$kind" 2)"
+  echo "    each round's on/off: $(paste -d' ' "$work/stats-on-$kind" "$work/stats-off-$kind" | awk '{printf "%s%.3f", (NR>1 ? " " : ""), $1/$3}')"
 done
+[ "$only" = stats ] && exit 0
 nonstream_nginx=$(awk '/^nginx proxy, non-stream/ {print $(NF-2)}' "$results")
 nonstream_oct=$(awk '/^octopus, non-stream / && !/OFF/ {print $(NF-2)}' "$results")
 stream_nginx=$(awk '/^nginx proxy, stream/ {print $(NF-2)}' "$results")

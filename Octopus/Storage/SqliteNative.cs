@@ -29,8 +29,25 @@ internal static class SqliteNative
                 // Someone already installed a resolver for the provider assembly; keep theirs.
             }
             raw.SetProvider(new SQLite3Provider_e_sqlite3());
+            Configure();
             Volatile.Write(ref _done, true);
         }
+    }
+
+    private const int ConfigMultiThread = 2, ConfigMemStatus = 9; // SQLITE_CONFIG_MULTITHREAD, SQLITE_CONFIG_MEMSTATUS
+
+    /// <summary>
+    /// Before the first connection opens. Debian builds SQLite serialized (a mutex taken on every call into a
+    /// connection) and with malloc statistics (a global mutex on every allocation). A connection here is never used
+    /// by two threads at once (the ADO.NET contract the pool keeps), so multi-thread mode is enough; nothing reads the
+    /// statistics. Together they take 20-30 % off the CPU of a request-log insert (scripts/bench-logs: 6.6 and 5.9 µs a
+    /// row against 9.5 and 7.6 µs, alternating runs).
+    /// Fails harmlessly (SQLITE_MISUSE) when something in the process already initialized SQLite.
+    /// </summary>
+    private static void Configure()
+    {
+        raw.sqlite3_config(ConfigMultiThread);
+        raw.sqlite3_config(ConfigMemStatus, 0);
     }
 
     private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path)
