@@ -1,7 +1,8 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Diagnostics;
+using System.IO.Hashing;
 using System.IO.Pipelines;
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
 using Octopus.Domain;
@@ -817,10 +818,15 @@ internal sealed class RelayHandler(
         var first = r.Info.FirstMessageRange;
         var system = r.Info.SystemRange;
         if (first.End.Value <= first.Start.Value && system.End.Value <= system.Start.Value) return null;
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData(BitConverter.GetBytes(r.ApiKey?.Id ?? 0));
-        sha.AppendData(r.Body.AsSpan()[system]);
-        sha.AppendData(r.Body.AsSpan()[first]);
-        return "h:" + Convert.ToHexStringLower(sha.GetHashAndReset().AsSpan(0, 16));
+        // Not a secret (the upstream that sees it as a cache key already has the prompt): a fast non-cryptographic
+        // hash, stable across restarts so upstream prompt caches stay warm.
+        var hash = new XxHash128();
+        Span<byte> bytes = stackalloc byte[16];
+        BinaryPrimitives.WriteInt64LittleEndian(bytes, r.ApiKey?.Id ?? 0);
+        hash.Append(bytes[..8]);
+        hash.Append(r.Body.AsSpan()[system]);
+        hash.Append(r.Body.AsSpan()[first]);
+        hash.GetCurrentHash(bytes);
+        return "h:" + Convert.ToHexStringLower(bytes);
     }
 }

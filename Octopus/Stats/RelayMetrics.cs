@@ -14,62 +14,61 @@ internal sealed class RelayMetrics
 {
     private static readonly double[] Buckets = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
-    private readonly ConcurrentDictionary<(string Group, string Channel, int Status), long[]> _requests = new();
-    private readonly ConcurrentDictionary<(string Group, string Channel, string Type), long[]> _tokens = new();
-    private readonly ConcurrentDictionary<(string Group, string Channel), double[]> _cost = new();
+    private static readonly string[] TokenTypes = ["cache_read", "cache_write", "input", "output", "reasoning"]; // rendered in this order
+
+    // One series per (group, final channel): a request does one keyed lookup, then counts without hashing strings.
+    private readonly ConcurrentDictionary<(string Group, string Channel), Series> _series = new();
+    private readonly ConcurrentDictionary<string, GroupHistograms> _groups = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long[]> _upstreamErrors = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Histogram> _latency = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Histogram> _ttft = new(StringComparer.Ordinal);
 
     public void Observe(RelayRequest r, bool ok, double cost, long latencyMs)
     {
         var group = r.Group?.Name ?? "";
         var channel = r.Channel?.Name ?? "";
-        Interlocked.Increment(ref _requests.GetOrAdd((group, channel, r.Status), static _ => new long[1])[0]);
+        var series = _series.GetOrAdd((group, channel), static (k, groups) => new Series(groups.GetOrAdd(k.Group, static _ => new GroupHistograms())), _groups);
+        Interlocked.Increment(ref series.Requests.GetOrAdd(r.Status, static _ => new long[1])[0]);
         foreach (var a in r.Attempts)
             if (a.Error is not null && !(ok && a == r.Attempts[^1]))
                 Interlocked.Increment(ref _upstreamErrors.GetOrAdd(a.ChannelName, static _ => new long[1])[0]);
         if (r.Group is null) return;
 
         var u = r.Usage;
-        AddTokens(group, channel, "input", u.InputTokens);
-        AddTokens(group, channel, "output", u.OutputTokens);
-        AddTokens(group, channel, "cache_read", u.CacheReadTokens);
-        AddTokens(group, channel, "cache_write", u.CacheWriteTokens);
-        AddTokens(group, channel, "reasoning", u.ReasoningTokens);
+        series.AddTokens(0, u.CacheReadTokens);
+        series.AddTokens(1, u.CacheWriteTokens);
+        series.AddTokens(2, u.InputTokens);
+        series.AddTokens(3, u.OutputTokens);
+        series.AddTokens(4, u.ReasoningTokens);
         if (cost > 0)
-        {
-            var c = _cost.GetOrAdd((group, channel), static _ => new double[1]);
-            lock (c) c[0] += cost;
-        }
-        _latency.GetOrAdd(group, static _ => new Histogram()).Observe(latencyMs / 1000d);
-        if (r.TtftMs is { } ttft) _ttft.GetOrAdd(group, static _ => new Histogram()).Observe(ttft / 1000d);
-    }
-
-    private void AddTokens(string group, string channel, string type, long n)
-    {
-        if (n != 0) Interlocked.Add(ref _tokens.GetOrAdd((group, channel, type), static _ => new long[1])[0], n);
+            lock (series) series.Cost += cost;
+        series.Histograms.Latency.Observe(latencyMs / 1000d);
+        if (r.TtftMs is { } ttft) series.Histograms.Ttft.Observe(ttft / 1000d);
     }
 
     /// <summary>Counts per status, for tests and the dashboard.</summary>
-    public long RequestCount(string group) => _requests.Where(kv => kv.Key.Group == group).Sum(kv => Interlocked.Read(ref kv.Value[0]));
+    public long RequestCount(string group) =>
+        _series.Where(kv => kv.Key.Group == group).Sum(kv => kv.Value.Requests.Sum(s => Interlocked.Read(ref s.Value[0])));
 
     public string Render(KeyPool keys, IEnumerable<(string Channel, Domain.ChannelKey Key)> allKeys, long flushFailures, long logDrops, long logWriteFailures)
     {
         var sb = new StringBuilder(4096);
         Header(sb, "octopus_requests_total", "counter", "Relay requests by group, final channel and HTTP status.");
-        foreach (var ((g, c, s), v) in _requests.OrderBy(k => k.Key.Group).ThenBy(k => k.Key.Channel).ThenBy(k => k.Key.Status))
-            sb.Append("octopus_requests_total{group=\"").Append(Esc(g)).Append("\",channel=\"").Append(Esc(c)).Append("\",status=\"").Append(s).Append("\"} ").Append(Interlocked.Read(ref v[0])).Append('\n');
+        var series = _series.OrderBy(k => k.Key.Group, StringComparer.Ordinal).ThenBy(k => k.Key.Channel, StringComparer.Ordinal).ToList();
+        foreach (var ((g, c), x) in series)
+            foreach (var (s, v) in x.Requests.OrderBy(k => k.Key))
+                sb.Append("octopus_requests_total{group=\"").Append(Esc(g)).Append("\",channel=\"").Append(Esc(c)).Append("\",status=\"").Append(s).Append("\"} ").Append(Interlocked.Read(ref v[0])).Append('\n');
 
         Header(sb, "octopus_tokens_total", "counter", "Tokens by group, channel and type (input includes cached).");
-        foreach (var ((g, c, t), v) in _tokens.OrderBy(k => k.Key.Group).ThenBy(k => k.Key.Channel).ThenBy(k => k.Key.Type))
-            sb.Append("octopus_tokens_total{group=\"").Append(Esc(g)).Append("\",channel=\"").Append(Esc(c)).Append("\",type=\"").Append(t).Append("\"} ").Append(Interlocked.Read(ref v[0])).Append('\n');
+        foreach (var ((g, c), x) in series)
+            for (var t = 0; t < TokenTypes.Length; t++)
+                if (x.TokensSeen[t])
+                    sb.Append("octopus_tokens_total{group=\"").Append(Esc(g)).Append("\",channel=\"").Append(Esc(c)).Append("\",type=\"").Append(TokenTypes[t]).Append("\"} ").Append(Interlocked.Read(ref x.Tokens[t])).Append('\n');
 
         Header(sb, "octopus_cost_usd_total", "counter", "Cost in USD by group and channel.");
-        foreach (var ((g, c), v) in _cost.OrderBy(k => k.Key.Group).ThenBy(k => k.Key.Channel))
+        foreach (var ((g, c), x) in series)
         {
             double value;
-            lock (v) value = v[0];
+            lock (x) value = x.Cost;
+            if (value <= 0) continue;
             sb.Append("octopus_cost_usd_total{group=\"").Append(Esc(g)).Append("\",channel=\"").Append(Esc(c)).Append("\"} ").Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
         }
 
@@ -77,8 +76,9 @@ internal sealed class RelayMetrics
         foreach (var (c, v) in _upstreamErrors.OrderBy(k => k.Key))
             sb.Append("octopus_upstream_errors_total{channel=\"").Append(Esc(c)).Append("\"} ").Append(Interlocked.Read(ref v[0])).Append('\n');
 
-        RenderHistograms(sb, "octopus_request_duration_seconds", "Request latency by group.", _latency);
-        RenderHistograms(sb, "octopus_time_to_first_token_seconds", "Time to first content by group.", _ttft);
+        var groups = _groups.OrderBy(k => k.Key, StringComparer.Ordinal).ToList();
+        RenderHistograms(sb, "octopus_request_duration_seconds", "Request latency by group.", groups.Select(k => (k.Key, k.Value.Latency)));
+        RenderHistograms(sb, "octopus_time_to_first_token_seconds", "Time to first content by group.", groups.Select(k => (k.Key, k.Value.Ttft)));
 
         Header(sb, "octopus_upstream_key_up", "gauge", "1 when an upstream key is usable, 0 when set aside or disabled.");
         foreach (var (channel, key) in allKeys)
@@ -96,11 +96,12 @@ internal sealed class RelayMetrics
         return sb.ToString();
     }
 
-    private static void RenderHistograms(StringBuilder sb, string name, string help, ConcurrentDictionary<string, Histogram> histograms)
+    private static void RenderHistograms(StringBuilder sb, string name, string help, IEnumerable<(string Group, Histogram Histogram)> histograms)
     {
         Header(sb, name, "histogram", help);
-        foreach (var (group, h) in histograms.OrderBy(k => k.Key))
+        foreach (var (group, h) in histograms)
         {
+            if (h.Empty) continue;
             long cumulative = 0;
             long[] counts;
             double sum;
@@ -126,10 +127,35 @@ internal sealed class RelayMetrics
 
     private static string Esc(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
 
+    private sealed class Series(GroupHistograms histograms)
+    {
+        public readonly GroupHistograms Histograms = histograms;
+        public readonly ConcurrentDictionary<int, long[]> Requests = new();
+        public readonly long[] Tokens = new long[TokenTypes.Length];
+        /// <summary>A token type is rendered once it was counted, as before with one series per type.</summary>
+        public readonly bool[] TokensSeen = new bool[TokenTypes.Length];
+        public double Cost;
+
+        public void AddTokens(int type, long n)
+        {
+            if (n == 0) return;
+            TokensSeen[type] = true;
+            Interlocked.Add(ref Tokens[type], n);
+        }
+    }
+
+    private sealed class GroupHistograms
+    {
+        public readonly Histogram Latency = new();
+        public readonly Histogram Ttft = new();
+    }
+
     private sealed class Histogram
     {
         public readonly long[] Counts = new long[Buckets.Length + 1];
         public double Sum;
+        public bool Empty => Volatile.Read(ref _observed) == 0;
+        private int _observed;
 
         public void Observe(double seconds)
         {
@@ -140,6 +166,7 @@ internal sealed class RelayMetrics
                 Counts[i]++;
                 Sum += seconds;
             }
+            _observed = 1;
         }
     }
 }
