@@ -484,10 +484,10 @@ internal sealed class RelayHandler(
         else if (upstreamProtocol == r.Protocol)
         {
             // A truncated or garbled 200 would break the client's SDK: it is a failed attempt, not a reply.
-            if (!JsonShape.IsObject(upstreamBody))
+            if (!UsageJson.TryReadResponse(upstreamProtocol, upstreamBody, out var usage))
                 return new Outcome(OutcomeKind.Failed, "upstream reply is not valid JSON");
             clientBody = upstreamBody;
-            r.Usage = UsageJson.ReadResponse(upstreamProtocol, upstreamBody);
+            r.Usage = usage;
         }
         else
         {

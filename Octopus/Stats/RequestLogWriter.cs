@@ -6,9 +6,12 @@ using Octopus.Storage;
 namespace Octopus.Stats;
 
 /// <summary>
-/// Writes request logs in batches from a bounded queue on a background task. The relay only enqueues; when the
+/// Writes request logs in batches from a bounded queue on a thread of its own. The relay only enqueues; when the
 /// database is down the batch is retried and the queue absorbs new logs up to its bound (beyond it, logs are
 /// dropped and counted — stats counts are kept separately and are never dropped).
+/// Not a thread-pool task: a SQLite batch is milliseconds of synchronous work, and holding a pool worker that long
+/// made the pool add a third worker beside the relay's two on a 2-core machine, which cost every request more
+/// context switches (scripts/bench.sh, stats on against off).
 /// </summary>
 internal sealed class RequestLogWriter : IAsyncDisposable
 {
@@ -18,7 +21,7 @@ internal sealed class RequestLogWriter : IAsyncDisposable
         Channel.CreateBounded<(RequestLog, RequestBody?)>(new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
     private readonly RequestLogStore _store;
     private readonly ILogger<RequestLogWriter> _log;
-    private readonly Task _loop;
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
     private long _dropped;
     private long _written;
@@ -28,7 +31,7 @@ internal sealed class RequestLogWriter : IAsyncDisposable
     {
         _store = store;
         _log = log;
-        _loop = Task.Run(RunAsync);
+        new Thread(Run) { IsBackground = true, Name = "Octopus log writer" }.Start();
     }
 
     public long Dropped => Interlocked.Read(ref _dropped);
@@ -41,18 +44,33 @@ internal sealed class RequestLogWriter : IAsyncDisposable
         if (!_queue.Writer.TryWrite((log, body))) Interlocked.Increment(ref _dropped);
     }
 
-    private async Task RunAsync()
+    private void Run()
+    {
+        try
+        {
+            Loop();
+            _done.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "The request log writer stopped");
+            _done.TrySetException(e);
+        }
+    }
+
+    private void Loop()
     {
         var logs = new List<RequestLog>(BatchSize);
         var bodies = new List<RequestBody>();
         var reader = _queue.Reader;
+        var stop = _stop.Token.WaitHandle;
         var backoff = TimeSpan.FromSeconds(1);
         var warned = false;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (reader.Count > 0 || reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             // Gather what is there now (up to a batch); a short pause lets bursts coalesce.
             if (reader.Count < BatchSize && !_stop.IsCancellationRequested)
-                await Task.Delay(200).ConfigureAwait(false);
+                stop.WaitOne(200);
             while (logs.Count < BatchSize && reader.TryRead(out var item))
             {
                 logs.Add(item.Log);
@@ -62,7 +80,8 @@ internal sealed class RequestLogWriter : IAsyncDisposable
             {
                 try
                 {
-                    await _store.InsertAsync(logs, bodies, CancellationToken.None).ConfigureAwait(false);
+                    // SQLite completes synchronously; PostgreSQL and MySQL block this thread, not the pool.
+                    _store.InsertAsync(logs, bodies, CancellationToken.None).GetAwaiter().GetResult();
                     Interlocked.Add(ref _written, logs.Count);
                     if (warned) _log.LogInformation("Request logs are being written again");
                     warned = false;
@@ -75,7 +94,7 @@ internal sealed class RequestLogWriter : IAsyncDisposable
                     if (!warned) _log.LogWarning("Writing {Count} request logs failed, will retry: {Error}", logs.Count, e.Message);
                     warned = true;
                     if (_stop.IsCancellationRequested) return; // shutting down: give up after the final attempt
-                    try { await Task.Delay(backoff, _stop.Token).ConfigureAwait(false); } catch (OperationCanceledException) { }
+                    stop.WaitOne(backoff);
                     backoff = TimeSpan.FromSeconds(Math.Min(30, backoff.TotalSeconds * 2));
                 }
             }
@@ -90,7 +109,7 @@ internal sealed class RequestLogWriter : IAsyncDisposable
         _queue.Writer.TryComplete();
         try
         {
-            await _loop.WaitAsync(ct).ConfigureAwait(false);
+            await _done.Task.WaitAsync(ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -106,7 +125,7 @@ internal sealed class RequestLogWriter : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _queue.Writer.TryComplete();
         _stop.Cancel();
-        try { await _loop.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false); } catch (Exception) { }
-        _stop.Dispose();
+        try { await _done.Task.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false); } catch (Exception) { }
+        if (_done.Task.IsCompleted) _stop.Dispose(); // a writer still stuck in the database keeps its handle
     }
 }

@@ -6,17 +6,47 @@ namespace Octopus.Protocols.Passthrough;
 /// <summary>Reads each protocol's usage object into <see cref="Usage"/> (InputTokens includes cache).</summary>
 internal static class UsageJson
 {
-    /// <summary>Finds the usage object of a whole (non-stream) response body. Returns default when absent.</summary>
-    public static Usage ReadResponse(ApiProtocol protocol, ReadOnlySpan<byte> body)
+    /// <summary>
+    /// One pass over a whole (non-stream) response body: false unless it is exactly one JSON object (a truncated or
+    /// garbled 200 must fail the attempt, not break the client's SDK); <paramref name="usage"/> is its usage, default
+    /// when absent. Only the usage object is built into a document, not the whole reply.
+    /// </summary>
+    public static bool TryReadResponse(ApiProtocol protocol, ReadOnlySpan<byte> body, out Usage usage)
     {
+        usage = default;
+        var name = protocol == ApiProtocol.Gemini ? "usageMetadata"u8 : "usage"u8;
+        var reader = new Utf8JsonReader(body);
         try
         {
-            using var doc = JsonDocument.Parse(body.ToArray());
-            return FromRoot(protocol, doc.RootElement);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isUsage = reader.ValueTextEquals(name);
+                reader.Read();
+                if (isUsage && reader.TokenType == JsonTokenType.StartObject)
+                {
+                    using var doc = JsonDocument.ParseValue(ref reader);
+                    var u = doc.RootElement;
+                    usage = protocol switch
+                    {
+                        ApiProtocol.Gemini => FromGemini(u),
+                        ApiProtocol.OpenAIResponses => FromResponses(u),
+                        ApiProtocol.Anthropic => FromAnthropic(u, default),
+                        _ => FromOpenAIChat(u),
+                    };
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+            // Exactly one value: trailing bytes other than whitespace make the reader throw.
+            return !reader.Read();
         }
         catch (JsonException)
         {
-            return default;
+            usage = default;
+            return false;
         }
     }
 
