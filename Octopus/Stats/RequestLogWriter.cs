@@ -1,6 +1,5 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using Octopus.Domain;
-using Channel = System.Threading.Channels.Channel;
 using Octopus.Storage;
 
 namespace Octopus.Stats;
@@ -11,14 +10,19 @@ namespace Octopus.Stats;
 /// dropped and counted — stats counts are kept separately and are never dropped).
 /// Not a thread-pool task: a SQLite batch is milliseconds of synchronous work, and holding a pool worker that long
 /// made the pool add a third worker beside the relay's two on a 2-core machine, which cost every request more
-/// context switches (scripts/bench.sh, stats on against off).
+/// context switches (scripts/bench.sh, stats on against off). The queue is lock-free: a bounded Channel took a lock
+/// on every enqueue, which the relay's threads and the writer's batch reads contended for.
 /// </summary>
 internal sealed class RequestLogWriter : IAsyncDisposable
 {
     public const int Capacity = 20_000;
     private const int BatchSize = 500;
-    private readonly Channel<(RequestLog Log, RequestBody? Body)> _queue =
-        Channel.CreateBounded<(RequestLog, RequestBody?)>(new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly ConcurrentQueue<(RequestLog Log, RequestBody? Body)> _queue = new();
+    private int _count; // entries reserved in the queue, the bound's measure
+    private volatile bool _completed;
+    // Set by Enqueue only while the writer sleeps on an empty queue (_idle = 1).
+    private readonly ManualResetEventSlim _wake = new(false);
+    private int _idle;
     private readonly RequestLogStore _store;
     private readonly ILogger<RequestLogWriter> _log;
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -37,11 +41,37 @@ internal sealed class RequestLogWriter : IAsyncDisposable
     public long Dropped => Interlocked.Read(ref _dropped);
     public long Written => Interlocked.Read(ref _written);
     public long WriteFailures => Interlocked.Read(ref _failures);
-    public int Queued => _queue.Reader.Count;
+    public int Queued => Volatile.Read(ref _count);
 
     public void Enqueue(RequestLog log, RequestBody? body)
     {
-        if (!_queue.Writer.TryWrite((log, body))) Interlocked.Increment(ref _dropped);
+        if (_completed)
+        {
+            Interlocked.Increment(ref _dropped);
+            return;
+        }
+        if (Interlocked.Increment(ref _count) > Capacity)
+        {
+            Interlocked.Decrement(ref _count);
+            Interlocked.Increment(ref _dropped);
+            return;
+        }
+        _queue.Enqueue((log, body)); // a full fence: the writer's idle flag below is read after the entry is visible
+        if (Volatile.Read(ref _idle) == 1) _wake.Set();
+    }
+
+    /// <summary>Blocks until an entry is queued or the writer is completed; false when completed and empty.</summary>
+    private bool WaitForEntries()
+    {
+        while (_queue.IsEmpty)
+        {
+            if (_completed) return false;
+            _wake.Reset();
+            Interlocked.Exchange(ref _idle, 1); // a full fence: an Enqueue after the check below sees the flag
+            if (_queue.IsEmpty && !_completed) _wake.Wait();
+            Volatile.Write(ref _idle, 0);
+        }
+        return true;
     }
 
     private void Run()
@@ -62,20 +92,20 @@ internal sealed class RequestLogWriter : IAsyncDisposable
     {
         var logs = new List<RequestLog>(BatchSize);
         var bodies = new List<RequestBody>();
-        var reader = _queue.Reader;
         var stop = _stop.Token.WaitHandle;
         var backoff = TimeSpan.FromSeconds(1);
         var warned = false;
-        while (reader.Count > 0 || reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        while (WaitForEntries())
         {
             // Gather what is there now (up to a batch); a short pause lets bursts coalesce.
-            if (reader.Count < BatchSize && !_stop.IsCancellationRequested)
+            if (Volatile.Read(ref _count) < BatchSize && !_completed && !_stop.IsCancellationRequested)
                 stop.WaitOne(200);
-            while (logs.Count < BatchSize && reader.TryRead(out var item))
+            while (logs.Count < BatchSize && _queue.TryDequeue(out var item))
             {
                 logs.Add(item.Log);
                 if (item.Body is not null) bodies.Add(item.Body);
             }
+            Interlocked.Add(ref _count, -logs.Count);
             while (true)
             {
                 try
@@ -106,7 +136,7 @@ internal sealed class RequestLogWriter : IAsyncDisposable
     /// <summary>Stops accepting and writes what is queued (bounded by <paramref name="ct"/>).</summary>
     public async Task DrainAsync(CancellationToken ct)
     {
-        _queue.Writer.TryComplete();
+        Complete();
         try
         {
             await _done.Task.WaitAsync(ct).ConfigureAwait(false);
@@ -114,8 +144,14 @@ internal sealed class RequestLogWriter : IAsyncDisposable
         catch (OperationCanceledException)
         {
             _stop.Cancel();
-            _log.LogWarning("Shutdown: {Count} request logs could not be written in time", _queue.Reader.Count);
+            _log.LogWarning("Shutdown: {Count} request logs could not be written in time", Queued);
         }
+    }
+
+    private void Complete()
+    {
+        _completed = true;
+        _wake.Set();
     }
 
     private int _disposed;
@@ -123,9 +159,11 @@ internal sealed class RequestLogWriter : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-        _queue.Writer.TryComplete();
+        Complete();
         _stop.Cancel();
         try { await _done.Task.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false); } catch (Exception) { }
-        if (_done.Task.IsCompleted) _stop.Dispose(); // a writer still stuck in the database keeps its handle
+        if (!_done.Task.IsCompleted) return; // a writer still stuck in the database keeps its handles
+        _stop.Dispose();
+        _wake.Dispose();
     }
 }

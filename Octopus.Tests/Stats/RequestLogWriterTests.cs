@@ -1,0 +1,80 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Octopus.Domain;
+using Octopus.Stats;
+using Octopus.Storage;
+using Octopus.Tests.Infrastructure;
+
+namespace Octopus.Tests.Stats;
+
+/// <summary>
+/// The request-log writer's own thread and lock-free queue, on a real SQLite file: an idle writer wakes for a single
+/// log, shutdown writes everything queued, and a full queue drops and counts instead of blocking the relay.
+/// </summary>
+public sealed class RequestLogWriterTests
+{
+    private static long _next = LogIds.Next(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+
+    private static RequestLog Log() => new()
+    {
+        Id = Interlocked.Increment(ref _next), Time = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), ApiKeyId = 1, GroupName = "g", Status = 200,
+        LatencyMs = 3, InputTokens = 2, OutputTokens = 1, ProtocolIn = "openai_chat",
+        Attempts = [new RequestAttempt { ChannelId = 1, ChannelName = "c", BaseUrl = "http://127.0.0.1:1/v1", Model = "m", KeyId = 1, Status = 200, DurationMs = 3 }],
+    };
+
+    private static async Task<long> CountAsync(Database db)
+    {
+        await using var conn = await db.OpenAsync(CancellationToken.None);
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT count(*) FROM request_logs";
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public async Task An_idle_writer_wakes_for_one_log_and_again_for_the_next()
+    {
+        await using var tdb = await TestDatabase.CreateAsync(DbKind.Sqlite);
+        var db = await tdb.OpenMigratedAsync();
+        await using var writer = new RequestLogWriter(new RequestLogStore(db), NullLogger<RequestLogWriter>.Instance);
+        for (var expected = 1; expected <= 2; expected++)
+        {
+            await Task.Delay(300); // the writer is asleep on an empty queue
+            writer.Enqueue(Log(), null);
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (writer.Written < expected && DateTime.UtcNow < deadline) await Task.Delay(20);
+            Assert.Equal(expected, writer.Written);
+        }
+        Assert.Equal(2, await CountAsync(db));
+    }
+
+    [Fact]
+    public async Task Drain_writes_every_queued_log_in_batches()
+    {
+        await using var tdb = await TestDatabase.CreateAsync(DbKind.Sqlite);
+        var db = await tdb.OpenMigratedAsync();
+        await using var writer = new RequestLogWriter(new RequestLogStore(db), NullLogger<RequestLogWriter>.Instance);
+        for (var i = 0; i < 1234; i++) writer.Enqueue(Log(), null);
+        await writer.DrainAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+        Assert.Equal(1234, writer.Written);
+        Assert.Equal(0, writer.Queued);
+        Assert.Equal(1234, await CountAsync(db));
+        writer.Enqueue(Log(), null); // after shutdown: counted as dropped, never silently lost
+        Assert.Equal(1, writer.Dropped);
+    }
+
+    [Fact]
+    public async Task A_full_queue_drops_and_counts_while_the_database_refuses()
+    {
+        await using var tdb = await TestDatabase.CreateAsync(DbKind.Sqlite);
+        var db = tdb.Open(); // not migrated: every insert fails, and the writer retries with backoff
+        await using var writer = new RequestLogWriter(new RequestLogStore(db), NullLogger<RequestLogWriter>.Instance);
+        const int sent = RequestLogWriter.Capacity + 2000;
+        for (var i = 0; i < sent; i++) writer.Enqueue(Log(), null);
+        // At most one batch (500) left the queue for the failing insert; everything past the bound was dropped.
+        Assert.InRange(writer.Queued, RequestLogWriter.Capacity - 500, RequestLogWriter.Capacity);
+        Assert.InRange(writer.Dropped, 1500, 2000);
+        Assert.Equal(0, writer.Written);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (writer.WriteFailures == 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.True(writer.WriteFailures > 0);
+    }
+}
