@@ -155,7 +155,7 @@ results="$work/results.txt"
 last_requests=0
 run() { # $1 = label, $2 = lua, $3 = url
   local out; out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$2" "$3")
-  if echo "$out" | grep -q "Non-2xx"; then echo "$1: non-2xx answers:"; echo "$out"; exit 1; fi
+  if echo "$out" | grep -q "Non-2xx"; then { echo "$1: non-2xx answers:"; echo "$out"; } >&2; exit 1; fi
   local rps p50 p99
   last_requests=$(echo "$out" | awk '/requests in/ {print $1}')
   rps=$(echo "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')
@@ -241,8 +241,8 @@ echo
 printf "stats and logs on vs off (%s rounds of %ss, on and off back to back; medians; on/off is the median of the rounds' ratios):\n" "$stats_rounds" "$secs"
 printf "  %-12s %10s %10s %8s %15s %15s\n" "" "on req/s" "off req/s" "on/off" "on CPU us/req" "off CPU us/req"
 for kind in json sse; do
-  ratio=$(paste -d' ' "$work/stats-on-$kind" "$work/stats-off-$kind" | awk '{printf "%.4f\n", $1/$3}' | median)
-  printf "  %-12s %10s %10s %8.3f %15s %15s\n" "$([ $kind = json ] && echo non-stream || echo stream)" "$(col_median "on-$kind" 1)" \
+  ratio=$(paste -d' ' "$work/stats-on-$kind" "$work/stats-off-$kind" | awk '{printf "%.4f\n", $1/$3}' | median | awk '{printf "%.3f", $1}')
+  printf "  %-12s %10s %10s %8s %15s %15s\n" "$([ $kind = json ] && echo non-stream || echo stream)" "$(col_median "on-$kind" 1)" \
     "$(col_median "off-$kind" 1)" "$ratio" "$(col_median "on-$kind" 2)" "$(col_median "off-$kind" 2)"
   echo "    each round's on/off: $(paste -d' ' "$work/stats-on-$kind" "$work/stats-off-$kind" | awk '{printf "%s%.3f", (NR>1 ? " " : ""), $1/$3}')"
 done

@@ -823,7 +823,9 @@ internal sealed class RelayHandler(
         var hash = new XxHash128();
         Span<byte> bytes = stackalloc byte[16];
         BinaryPrimitives.WriteInt64LittleEndian(bytes, r.ApiKey?.Id ?? 0);
-        hash.Append(bytes[..8]);
+        // The system prompt's length too, so moving text between it and the first message changes the identity.
+        BinaryPrimitives.WriteInt64LittleEndian(bytes[8..], system.GetOffsetAndLength(r.Body.Length).Length);
+        hash.Append(bytes);
         hash.Append(r.Body.AsSpan()[system]);
         hash.Append(r.Body.AsSpan()[first]);
         hash.GetCurrentHash(bytes);

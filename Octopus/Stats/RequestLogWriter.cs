@@ -19,7 +19,7 @@ internal sealed class RequestLogWriter : IAsyncDisposable
     private const int BatchSize = 500;
     private readonly ConcurrentQueue<(RequestLog Log, RequestBody? Body)> _queue = new();
     private int _count; // entries reserved in the queue, the bound's measure
-    private volatile bool _completed;
+    private int _completed; // 1 once shutdown began: later logs are dropped (and counted), queued ones still written
     // Set by Enqueue only while the writer sleeps on an empty queue (_idle = 1).
     private readonly ManualResetEventSlim _wake = new(false);
     private int _idle;
@@ -45,18 +45,15 @@ internal sealed class RequestLogWriter : IAsyncDisposable
 
     public void Enqueue(RequestLog log, RequestBody? body)
     {
-        if (_completed)
-        {
-            Interlocked.Increment(ref _dropped);
-            return;
-        }
-        if (Interlocked.Increment(ref _count) > Capacity)
+        // Reserve first, then look at _completed (both full fences): either this sees the shutdown and backs out, or
+        // the writer, which exits only when completed with nothing reserved, waits for this entry.
+        if (Interlocked.Increment(ref _count) > Capacity || Volatile.Read(ref _completed) == 1)
         {
             Interlocked.Decrement(ref _count);
             Interlocked.Increment(ref _dropped);
             return;
         }
-        _queue.Enqueue((log, body)); // a full fence: the writer's idle flag below is read after the entry is visible
+        _queue.Enqueue((log, body)); // its CAS is a full fence: the idle flag below is read after the entry is visible
         if (Volatile.Read(ref _idle) == 1) _wake.Set();
     }
 
@@ -65,10 +62,15 @@ internal sealed class RequestLogWriter : IAsyncDisposable
     {
         while (_queue.IsEmpty)
         {
-            if (_completed) return false;
+            if (Volatile.Read(ref _completed) == 1)
+            {
+                if (Volatile.Read(ref _count) == 0) return false;
+                Thread.Yield(); // an Enqueue that reserved before the shutdown is about to add its entry
+                continue;
+            }
             _wake.Reset();
             Interlocked.Exchange(ref _idle, 1); // a full fence: an Enqueue after the check below sees the flag
-            if (_queue.IsEmpty && !_completed) _wake.Wait();
+            if (_queue.IsEmpty && Volatile.Read(ref _completed) == 0) _wake.Wait();
             Volatile.Write(ref _idle, 0);
         }
         return true;
@@ -98,7 +100,7 @@ internal sealed class RequestLogWriter : IAsyncDisposable
         while (WaitForEntries())
         {
             // Gather what is there now (up to a batch); a short pause lets bursts coalesce.
-            if (Volatile.Read(ref _count) < BatchSize && !_completed && !_stop.IsCancellationRequested)
+            if (Volatile.Read(ref _count) < BatchSize && Volatile.Read(ref _completed) == 0 && !_stop.IsCancellationRequested)
                 stop.WaitOne(200);
             while (logs.Count < BatchSize && _queue.TryDequeue(out var item))
             {
@@ -150,7 +152,7 @@ internal sealed class RequestLogWriter : IAsyncDisposable
 
     private void Complete()
     {
-        _completed = true;
+        Interlocked.Exchange(ref _completed, 1);
         _wake.Set();
     }
 
