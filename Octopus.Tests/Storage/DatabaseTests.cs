@@ -178,6 +178,7 @@ public sealed class SqliteDatabaseTests
         cmd.CommandText = "SELECT count(*) FROM request_logs";
         await cmd.ExecuteScalarAsync();
         Assert.Equal(0, SQLitePCL.raw.sqlite3_memory_used());
+        Assert.True(SqliteNative.Tuned);
     }
 
     [Fact]

@@ -36,6 +36,8 @@ internal static class OctopusServer
             }
             log.LogInformation("Octopus {Version} listening on {Urls} (database: {Db})", Cli.BuildInfo.Current.Version,
                 string.Join(", ", ListeningAddresses(app)), config.DatabaseType);
+            if (config.DatabaseType == "sqlite" && !Storage.SqliteNative.Tuned)
+                log.LogWarning("SQLite was initialized before Octopus could configure it: it runs serialized, with malloc statistics (slower log writes)");
 
             // Returns after SIGTERM/Ctrl+C once Kestrel has stopped accepting and in-flight requests have finished
             // (bounded by server.shutdown_timeout_seconds).

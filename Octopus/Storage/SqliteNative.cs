@@ -48,9 +48,11 @@ internal static class SqliteNative
     /// </summary>
     private static void Configure()
     {
-        raw.sqlite3_config(ConfigMultiThread);
-        raw.sqlite3_config(ConfigMemStatus, 0);
+        Tuned = raw.sqlite3_config(ConfigMultiThread) == raw.SQLITE_OK & raw.sqlite3_config(ConfigMemStatus, 0) == raw.SQLITE_OK;
     }
+
+    /// <summary>False when SQLite was initialized before <see cref="Configure"/> could run (logged at start-up).</summary>
+    public static bool Tuned { get; private set; }
 
     private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path)
     {
