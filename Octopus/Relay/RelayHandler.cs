@@ -819,16 +819,13 @@ internal sealed class RelayHandler(
         var system = r.Info.SystemRange;
         if (first.End.Value <= first.Start.Value && system.End.Value <= system.Start.Value) return null;
         // Not a secret (the upstream that sees it as a cache key already has the prompt): a fast non-cryptographic
-        // hash, stable across restarts so upstream prompt caches stay warm.
-        var hash = new XxHash128();
+        // hash, stable across restarts so upstream prompt caches stay warm. Chained one-shot hashes allocate nothing;
+        // the system prompt's length is in the second seed, so moving text between the two parts changes the result.
+        var systemBytes = r.Body.AsSpan()[system];
+        var head = XxHash128.HashToUInt128(systemBytes, r.ApiKey?.Id ?? 0);
+        var id = XxHash128.HashToUInt128(r.Body.AsSpan()[first], (long)(ulong)head ^ ((long)systemBytes.Length << 40));
         Span<byte> bytes = stackalloc byte[16];
-        BinaryPrimitives.WriteInt64LittleEndian(bytes, r.ApiKey?.Id ?? 0);
-        // The system prompt's length too, so moving text between it and the first message changes the identity.
-        BinaryPrimitives.WriteInt64LittleEndian(bytes[8..], system.GetOffsetAndLength(r.Body.Length).Length);
-        hash.Append(bytes);
-        hash.Append(r.Body.AsSpan()[system]);
-        hash.Append(r.Body.AsSpan()[first]);
-        hash.GetCurrentHash(bytes);
+        BinaryPrimitives.WriteUInt128BigEndian(bytes, id);
         return "h:" + Convert.ToHexStringLower(bytes);
     }
 }

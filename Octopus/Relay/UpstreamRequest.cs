@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using Octopus.Domain;
@@ -9,7 +10,20 @@ internal static class UpstreamRequest
 {
     private static readonly MediaTypeHeaderValue Json = new("application/json");
 
+    // Endpoints come from the configuration (base URLs and member models), so the set is small; parsing a Uri on
+    // every request cost more than the lookup. Cleared if a long-running instance ever collects too many.
+    private static readonly ConcurrentDictionary<(ChannelType, string, string, bool, Routing.RelayOperation, bool), Uri> Endpoints = new();
+
     public static Uri Endpoint(ChannelType type, string baseUrl, string model, bool stream,
+        Routing.RelayOperation op = Routing.RelayOperation.Generate, bool geminiBatch = false)
+    {
+        var key = (type, baseUrl, model, stream, op, geminiBatch);
+        if (Endpoints.TryGetValue(key, out var uri)) return uri;
+        if (Endpoints.Count >= 4096) Endpoints.Clear();
+        return Endpoints[key] = BuildEndpoint(type, baseUrl, model, stream, op, geminiBatch);
+    }
+
+    private static Uri BuildEndpoint(ChannelType type, string baseUrl, string model, bool stream,
         Routing.RelayOperation op = Routing.RelayOperation.Generate, bool geminiBatch = false)
     {
         var b = baseUrl.TrimEnd('/');
@@ -69,7 +83,7 @@ internal static class UpstreamRequest
                 req.Headers.TryAddWithoutValidation("x-goog-api-key", secret);
                 break;
             default:
-                req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", secret);
+                req.Headers.TryAddWithoutValidation("Authorization", "Bearer " + secret);
                 break;
         }
     }
