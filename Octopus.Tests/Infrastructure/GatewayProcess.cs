@@ -54,8 +54,18 @@ internal sealed class GatewayProcess : IDisposable
     public async Task<int> TerminateAsync(TimeSpan? timeout = null)
     {
         using (var kill = Process.Start("kill", $"-TERM {_process.Id}")!) await kill.WaitForExitAsync();
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
-        await _process.WaitForExitAsync(cts.Token);
+        var wait = timeout ?? TimeSpan.FromSeconds(30);
+        using var cts = new CancellationTokenSource(wait);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Killed first: its output streams end only when it has exited.
+            Kill();
+            throw new TimeoutException($"gateway did not exit within {wait.TotalSeconds:0} s of SIGTERM; its output:\n{await OutputAsync()}");
+        }
         return _process.ExitCode;
     }
 

@@ -54,6 +54,9 @@ public sealed class DatabaseOutageTests
         var flusher = host.Get<StatsFlusher>();
 
         for (var i = 0; i < 10; i++) Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/v1/chat/completions", Chat("g", $"before {i}"))).StatusCode);
+        // A request is counted just after its last bytes go out, so the client can be a moment ahead of the counts.
+        var aggregator = host.Get<StatsAggregator>();
+        await Relay.RelayFailoverTests.WaitUntil(() => Task.FromResult(aggregator.Pending().Sum(d => d.RequestsOk) == 10));
         Assert.True(await flusher.FlushAsync(default));
 
         PgCtl("stop");
@@ -63,9 +66,10 @@ public sealed class DatabaseOutageTests
             for (var i = 0; i < 20; i++)
                 Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/v1/chat/completions", Chat("g", $"during {i}", stream: i % 2 == 0))).StatusCode);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, (await host.Http.GetAsync("/readyz")).StatusCode);
+            await Relay.RelayFailoverTests.WaitUntil(() => Task.FromResult(aggregator.Pending().Sum(d => d.RequestsOk) >= 20));
             // A flush now fails and keeps the counts in memory.
             Assert.False(await flusher.FlushAsync(default));
-            Assert.Equal(20, host.Get<StatsAggregator>().Pending().Sum(d => d.RequestsOk));
+            Assert.Equal(20, aggregator.Pending().Sum(d => d.RequestsOk));
         }
         finally
         {
