@@ -151,7 +151,11 @@ public sealed class KeyRecoveryTests
         pool.SetAsideRetryAfter = TimeSpan.Zero;
         await host.Get<ChannelStore>().UpdateKeyStatusAsync(ch.Keys.Single(k => k.Secret == "spare").Id, KeyStatus.SetAside, "test", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), default);
         await host.Get<ConfigChangeSignal>().NotifyChanged();
+        // Both keys are now set aside and past their rest, so rotation may offer either first: the spare one is
+        // refused, so the answer can only come from the flaky key.
+        mock.Behave = r => r.Key == "spare" ? new MockUpstream.Reply { Status = 401, Body = """{"error":{"message":"bad key"}}""" } : null;
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/v1/chat/completions", Chat("g"))).StatusCode);
+        Assert.Equal("flaky", mock.Requests.Last().Key);
         Assert.False(state.SetAside);
         Assert.Equal(0, ModelListCalls(mock));
     }
