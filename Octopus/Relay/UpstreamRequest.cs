@@ -23,8 +23,7 @@ internal static class UpstreamRequest
         return Endpoints[key] = BuildEndpoint(type, baseUrl, model, stream, op, geminiBatch);
     }
 
-    private static Uri BuildEndpoint(ChannelType type, string baseUrl, string model, bool stream,
-        Routing.RelayOperation op = Routing.RelayOperation.Generate, bool geminiBatch = false)
+    private static Uri BuildEndpoint(ChannelType type, string baseUrl, string model, bool stream, Routing.RelayOperation op, bool geminiBatch)
     {
         var b = baseUrl.TrimEnd('/');
         if (op != Routing.RelayOperation.Generate)

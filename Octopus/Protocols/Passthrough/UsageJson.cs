@@ -14,7 +14,7 @@ internal static class UsageJson
     public static bool TryReadResponse(ApiProtocol protocol, ReadOnlySpan<byte> body, out Usage usage)
     {
         usage = default;
-        var name = protocol == ApiProtocol.Gemini ? "usageMetadata"u8 : "usage"u8;
+        var name = UsageProperty(protocol);
         var reader = new Utf8JsonReader(body);
         try
         {
@@ -26,14 +26,7 @@ internal static class UsageJson
                 if (isUsage && reader.TokenType == JsonTokenType.StartObject)
                 {
                     using var doc = JsonDocument.ParseValue(ref reader);
-                    var u = doc.RootElement;
-                    usage = protocol switch
-                    {
-                        ApiProtocol.Gemini => FromGemini(u),
-                        ApiProtocol.OpenAIResponses => FromResponses(u),
-                        ApiProtocol.Anthropic => FromAnthropic(u, default),
-                        _ => FromOpenAIChat(u),
-                    };
+                    usage = FromUsage(protocol, doc.RootElement);
                 }
                 else
                 {
@@ -53,21 +46,22 @@ internal static class UsageJson
     public static Usage FromRoot(ApiProtocol protocol, JsonElement root)
     {
         if (root.ValueKind != JsonValueKind.Object) return default;
-        switch (protocol)
-        {
-            case ApiProtocol.Gemini:
-                return root.TryGetProperty("usageMetadata", out var gm) ? FromGemini(gm) : default;
-            case ApiProtocol.OpenAIResponses:
-                // Streams wrap the response object: {"type":"response.completed","response":{...}}
-                if (root.TryGetProperty("response", out var resp) && resp.ValueKind == JsonValueKind.Object) root = resp;
-                return root.TryGetProperty("usage", out var ru) ? FromResponses(ru) : default;
-            case ApiProtocol.Anthropic:
-                if (root.TryGetProperty("message", out var msg) && msg.ValueKind == JsonValueKind.Object) root = msg;
-                return root.TryGetProperty("usage", out var au) ? FromAnthropic(au, default) : default;
-            default:
-                return root.TryGetProperty("usage", out var ou) ? FromOpenAIChat(ou) : default;
-        }
+        // Stream events wrap the object: Responses {"type":"response.completed","response":{...}}, Anthropic message_start.
+        var wrapper = protocol switch { ApiProtocol.OpenAIResponses => "response", ApiProtocol.Anthropic => "message", _ => null };
+        if (wrapper is not null && root.TryGetProperty(wrapper, out var inner) && inner.ValueKind == JsonValueKind.Object) root = inner;
+        return root.TryGetProperty(UsageProperty(protocol), out var u) ? FromUsage(protocol, u) : default;
     }
+
+    private static ReadOnlySpan<byte> UsageProperty(ApiProtocol protocol) => protocol == ApiProtocol.Gemini ? "usageMetadata"u8 : "usage"u8;
+
+    /// <summary>A usage object in <paramref name="protocol"/>'s shape.</summary>
+    private static Usage FromUsage(ApiProtocol protocol, JsonElement u) => protocol switch
+    {
+        ApiProtocol.Gemini => FromGemini(u),
+        ApiProtocol.OpenAIResponses => FromResponses(u),
+        ApiProtocol.Anthropic => FromAnthropic(u, default),
+        _ => FromOpenAIChat(u),
+    };
 
     public static Usage FromOpenAIChat(JsonElement u)
     {
