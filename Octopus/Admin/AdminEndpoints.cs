@@ -44,7 +44,7 @@ internal static class AdminEndpoints
         var api = app.MapGroup("/api/v1");
         api.AddEndpointFilter(async (context, next) =>
         {
-            // Kestrel runs request code on its I/O threads (server inline scheduling); the admin API's database work
+            // With server.inline_scheduling on, Kestrel runs request code on its I/O threads; the admin API's database work
             // (SQLite is synchronous) and big JSON documents go to the thread pool instead of stalling relayed streams.
             await Task.Yield();
             try

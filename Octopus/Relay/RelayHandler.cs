@@ -174,8 +174,10 @@ internal sealed class RelayHandler(
         Balancers.For(group.Mode).Order(group, order);
 
         // Members resting after exhaustion go last, not away: if everything rests, still try.
-        var resting = order.Where(m => cooldowns.IsCooling(group.Id, m.ChannelId, m.Model)).ToList();
-        if (resting.Count > 0 && resting.Count < order.Count)
+        List<GroupMember>? resting = null;
+        foreach (var m in order)
+            if (cooldowns.IsCooling(group.Id, m.ChannelId, m.Model)) (resting ??= []).Add(m);
+        if (resting is not null && resting.Count < order.Count)
         {
             order.RemoveAll(resting.Contains);
             order.AddRange(resting);
@@ -366,7 +368,7 @@ internal sealed class RelayHandler(
                 r.Operation, OperationBodies.GeminiBatch(r));
             try
             {
-                response = await clients.For(channel.Proxy).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
+                response = await clients.SenderFor(channel.Proxy).SendAsync(request, cts.Token);
             }
             catch (OperationCanceledException) when (!r.Http.RequestAborted.IsCancellationRequested)
             {

@@ -244,7 +244,7 @@ internal sealed class ProxyHandler(
             using var request = BuildRequest(http, channel, key, uri, body);
             try
             {
-                response = await clients.For(channel.Proxy).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
+                response = await clients.SenderFor(channel.Proxy).SendAsync(request, cts.Token);
             }
             catch (OperationCanceledException) when (!http.RequestAborted.IsCancellationRequested)
             {
