@@ -4,6 +4,8 @@
 # Octopus with one-member groups on it; drives each with wrk (POST, 32 connections) and prints requests/s and p50/p99
 # for direct / nginx / Octopus, non-stream and stream, a converted row (OpenAI client -> Anthropic channel, streamed),
 # Octopus with stats and logs off, the sequential per-request overhead over going direct, and Octopus's RSS.
+# The ".NET floor" rows are scripts/bench-floor: the least a Kestrel + HttpClient forwarder does (AOT, no auth, no
+# parsing, no stats), so the gap to nginx splits into what the platform costs and what the relay adds.
 # Stats and logs on vs off: two Octopus instances side by side (one with OCTOPUS_STATS_ENABLED=false), warmed up alike
 # and driven back to back in BENCH_STATS_ROUNDS rounds (which goes first alternates); prints the median requests/s of
 # each, the median of the rounds' on/off ratios, and the CPU time each process spent per request (utime+stime from
@@ -18,7 +20,9 @@ secs="${BENCH_SECONDS:-10}"
 conns="${BENCH_CONNECTIONS:-32}"
 rounds="${BENCH_ROUNDS:-7}"
 stats_rounds="${BENCH_STATS_ROUNDS:-5}"
-UP=18801; PROXY=18802; OCT=18803; OCT_OFF=18804
+only="${BENCH_ONLY:-all}"
+case "$only" in all|stats) ;; *) echo "BENCH_ONLY=$only is not one of: all, stats" >&2; exit 2;; esac
+UP=18801; PROXY=18802; OCT=18803; OCT_OFF=18804; FLOOR=18805
 
 need=()
 command -v nginx >/dev/null || need+=(nginx-light)
@@ -36,11 +40,17 @@ if [ -z "${BENCH_BINARY:-}" ] && { [ ! -x "$bin" ] || [ -n "$(find "$root/Octopu
   "$root/scripts/publish-check.sh" >/dev/null
 fi
 
+floor_bin="$root/artifacts/bench-floor/bench-floor"
+if [ "$only" = all ] && { [ ! -x "$floor_bin" ] || [ -n "$(find "$root/scripts/bench-floor" -maxdepth 1 -newer "$floor_bin" -print -quit)" ]; }; then
+  dotnet publish "$root/scripts/bench-floor/Octopus.BenchFloor.csproj" -c Release -r linux-x64 -o "$root/artifacts/bench-floor" -nologo -v quiet >/dev/null
+fi
+
 work=$(mktemp -d /tmp/octopus-bench.XXXXXX)
 chmod 755 "$work" # nginx workers run as nobody and must read the canned replies
-oct_pid=""; off_pid=""
+oct_pid=""; off_pid=""; floor_pid=""
 cleanup() {
   [ -n "$oct_pid" ] && kill "$oct_pid" 2>/dev/null || true
+  [ -n "$floor_pid" ] && kill "$floor_pid" 2>/dev/null || true
   [ -n "$off_pid" ] && kill "$off_pid" 2>/dev/null || true
   for conf in "$work"/nginx-*.conf; do [ -f "$conf" ] && nginx -c "$conf" -p "$work" -s stop 2>/dev/null || true; done
   rm -rf "$work"
@@ -130,6 +140,10 @@ setup_octopus() { # $1 = port; configures the bench groups and prints a client k
   api -d '{"name":"bench"}' "$base/api/v1/api-keys" | jq -r .key
 }
 
+if [ "$only" = all ]; then
+  (UPSTREAM_BASE="http://127.0.0.1:$UP" ASPNETCORE_URLS="http://127.0.0.1:$FLOOR" exec "$floor_bin" >"$work/floor.log" 2>&1) &
+  floor_pid=$!
+fi
 oct_pid=$(start_octopus true "$OCT")
 off_pid=$(start_octopus false "$OCT_OFF")
 key=$(setup_octopus "$OCT")
@@ -164,13 +178,12 @@ run() { # $1 = label, $2 = lua, $3 = url
   printf "%-38s %10s %10s %10s\n" "$1" "$rps" "$p50" "$p99" | tee -a "$results"
 }
 
-only="${BENCH_ONLY:-all}"
-case "$only" in all|stats) ;; *) echo "BENCH_ONLY=$only is not one of: all, stats" >&2; exit 2;; esac
 echo
 printf "%-38s %10s %10s %10s\n" "run (wrk -c$conns, ${secs}s)" "req/s" "p50 ms" "p99 ms" | tee "$results"
 if [ "$only" = all ]; then
 run "direct, non-stream"                "$work/json.lua" "http://127.0.0.1:$UP/json/v1/chat/completions"
 run "nginx proxy, non-stream"           "$work/json.lua" "http://127.0.0.1:$PROXY/json/v1/chat/completions"
+run ".NET floor, non-stream"             "$work/json.lua" "http://127.0.0.1:$FLOOR/json/v1/chat/completions"
 if [ -n "${BENCH_PERF:-}" ]; then # profile Octopus (whole system, call graphs) during its non-stream run
   perf record -a -g -F 999 -e cpu-clock -o "$BENCH_PERF" -- sleep "$secs" >/dev/null 2>&1 &
   perf_pid=$!
@@ -179,6 +192,7 @@ run "octopus, non-stream"               "$work/json.lua" "http://127.0.0.1:$OCT/
 [ -n "${BENCH_PERF:-}" ] && wait "$perf_pid"
 run "direct, stream (52 events)"        "$work/sse.lua"  "http://127.0.0.1:$UP/sse/v1/chat/completions"
 run "nginx proxy, stream"               "$work/sse.lua"  "http://127.0.0.1:$PROXY/sse/v1/chat/completions"
+run ".NET floor, stream"                 "$work/sse.lua"  "http://127.0.0.1:$FLOOR/sse/v1/chat/completions"
 run "octopus, stream"                   "$work/sse.lua"  "http://127.0.0.1:$OCT/v1/chat/completions"
 run "octopus, OpenAI->Anthropic stream" "$work/convert.lua" "http://127.0.0.1:$OCT/v1/chat/completions"
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$oct_pid/status")
@@ -253,3 +267,9 @@ stream_nginx=$(awk '/^nginx proxy, stream/ {print $(NF-2)}' "$results")
 stream_oct=$(awk '/^octopus, stream / && !/OFF/ {print $(NF-2)}' "$results")
 echo "octopus / nginx requests/s: non-stream $(awk -v a="$nonstream_oct" -v b="$nonstream_nginx" 'BEGIN{printf "%.2f", a/b}')x," \
   "stream $(awk -v a="$stream_oct" -v b="$stream_nginx" 'BEGIN{printf "%.2f", a/b}')x"
+nonstream_floor=$(awk '/^\.NET floor, non-stream/ {print $(NF-2)}' "$results")
+stream_floor=$(awk '/^\.NET floor, stream/ {print $(NF-2)}' "$results")
+echo ".NET floor / nginx requests/s: non-stream $(awk -v a="$nonstream_floor" -v b="$nonstream_nginx" 'BEGIN{printf "%.2f", a/b}')x," \
+  "stream $(awk -v a="$stream_floor" -v b="$stream_nginx" 'BEGIN{printf "%.2f", a/b}')x;" \
+  "octopus / .NET floor: non-stream $(awk -v a="$nonstream_oct" -v b="$nonstream_floor" 'BEGIN{printf "%.2f", a/b}')x," \
+  "stream $(awk -v a="$stream_oct" -v b="$stream_floor" 'BEGIN{printf "%.2f", a/b}')x"
