@@ -54,6 +54,27 @@ public sealed class RequestOverheadTests
         lock (seen) Assert.Equal([expected, expected], seen);
     }
 
+    [Fact]
+    public async Task The_gateway_watches_no_files_so_database_writes_wake_nothing()
+    {
+        // SQLite's files live under the working directory, which ASP.NET would watch (recursively) for appsettings.
+        var dir = Directory.CreateTempSubdirectory("octopus-watch-").FullName;
+        try
+        {
+            using var gateway = await GatewayProcess.StartAsync(new OctopusConfig { DatabaseType = "sqlite", DatabasePath = "data/data.db" }, dir);
+            var inotify = Directory.GetFiles($"/proc/{gateway.Pid}/fd")
+                .Select(fd => new FileInfo(fd).LinkTarget)
+                .Count(target => target is not null && target.Contains("inotify", StringComparison.Ordinal));
+            Assert.Equal(0, inotify);
+            Assert.True(File.Exists(Path.Combine(dir, "data", "data.db")));
+            await gateway.TerminateAsync();
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>Notes, for each request, whether ASP.NET's hosting layer started an Activity for it.</summary>
     private sealed class RecordActivity(List<bool> seen) : IStartupFilter
     {

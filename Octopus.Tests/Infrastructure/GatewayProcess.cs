@@ -10,6 +10,7 @@ internal sealed class GatewayProcess : IDisposable
     private readonly Task<string> _stderr;
     private readonly Task<string> _stdout;
     public int Port { get; }
+    public int Pid => _process.Id;
     public string BaseUrl => $"http://127.0.0.1:{Port}";
 
     private GatewayProcess(Process process, int port)

@@ -51,7 +51,10 @@ internal static class OctopusServer
     /// <summary>Builds the app; tests call this with port 0 and start it themselves.</summary>
     public static async Task<WebApplication> BuildAsync(OctopusConfig config, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // Octopus reads its own config file, so the appsettings*.json the builder looks for are never used; watching
+        // them put an inotify watch on the working directory and everything under it, and SQLite's write-ahead log
+        // lives there (data/): every log batch woke the watcher thread.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Configuration.Sources.Clear();
 
         builder.Logging.ClearProviders();
