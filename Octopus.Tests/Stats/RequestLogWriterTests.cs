@@ -62,6 +62,37 @@ public sealed class RequestLogWriterTests
     }
 
     [Fact]
+    public async Task A_batch_whose_ids_another_instance_already_used_is_written_under_new_ids()
+    {
+        await using var tdb = await TestDatabase.CreateAsync(DbKind.Sqlite);
+        var db = await tdb.OpenMigratedAsync();
+        var store = new RequestLogStore(db);
+        // Another instance with the same instance number wrote this id first.
+        var mine = Log();
+        await store.InsertAsync([mine with { GroupName = "other instance" }], [], CancellationToken.None);
+        var instance = LogIds.Instance;
+
+        await using var writer = new RequestLogWriter(store, NullLogger<RequestLogWriter>.Instance);
+        var next = Log();
+        writer.Enqueue(mine, new RequestBody { LogId = mine.Id, Time = mine.Time, Request = "{\"mine\":true}" });
+        writer.Enqueue(next, null);
+        await writer.DrainAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+
+        Assert.Equal(2, writer.Written);
+        Assert.Equal(1, writer.Reminted);
+        Assert.Equal(0, writer.WriteFailures);
+        Assert.NotEqual(instance, LogIds.Instance);
+        Assert.Equal(3, await CountAsync(db));
+        Assert.Equal("other instance", (await store.GetAsync(mine.Id, CancellationToken.None))!.Log.GroupName);
+        var page = await store.QueryAsync(new RequestLogFilter { Group = "g", From = mine.Time, Limit = 10 }, CancellationToken.None);
+        var rewritten = Assert.Single(page.Items, l => l.Id != next.Id && l.Time == mine.Time);
+        Assert.NotEqual(mine.Id, rewritten.Id);
+        Assert.Equal(mine with { Id = rewritten.Id, Attempts = [] }, rewritten with { Attempts = [] });
+        // The captured body follows its log to the new id.
+        Assert.Equal("{\"mine\":true}", (await store.GetAsync(rewritten.Id, CancellationToken.None))!.Body!.Request);
+    }
+
+    [Fact]
     public async Task A_full_queue_drops_and_counts_while_the_database_refuses()
     {
         await using var tdb = await TestDatabase.CreateAsync(DbKind.Sqlite);

@@ -30,6 +30,9 @@ internal sealed class RequestLogWriter : IAsyncDisposable
     private long _dropped;
     private long _written;
     private long _failures;
+    private long _reminted;
+    // Past this many clashes in a row for one batch, it is retried with backoff like any failure (and the warning says why).
+    private const int MaxIdClashes = 8;
 
     public RequestLogWriter(RequestLogStore store, ILogger<RequestLogWriter> log)
     {
@@ -41,6 +44,8 @@ internal sealed class RequestLogWriter : IAsyncDisposable
     public long Dropped => Interlocked.Read(ref _dropped);
     public long Written => Interlocked.Read(ref _written);
     public long WriteFailures => Interlocked.Read(ref _failures);
+    /// <summary>Batches written under new ids after clashing with another instance's.</summary>
+    public long Reminted => Interlocked.Read(ref _reminted);
     public int Queued => Volatile.Read(ref _count);
 
     public void Enqueue(RequestLog log, RequestBody? body)
@@ -108,6 +113,7 @@ internal sealed class RequestLogWriter : IAsyncDisposable
                 if (item.Body is not null) bodies.Add(item.Body);
             }
             Interlocked.Add(ref _count, -logs.Count);
+            var clashes = 0;
             while (true)
             {
                 try
@@ -119,6 +125,17 @@ internal sealed class RequestLogWriter : IAsyncDisposable
                     warned = false;
                     backoff = TimeSpan.FromSeconds(1);
                     break;
+                }
+                catch (DuplicateNameException) when (clashes < MaxIdClashes)
+                {
+                    // Another instance on this database minted the same ids (the same random instance number): retrying
+                    // the batch as it is would fail forever and hold every later log back. The batch rolled back, so
+                    // it is minted again under another instance number and written at once.
+                    clashes++;
+                    LogIds.ChangeInstance();
+                    Remint(logs, bodies);
+                    Interlocked.Increment(ref _reminted);
+                    if (clashes == 1) _log.LogWarning("Request log ids clashed with another Octopus instance's on this database; minting under instance number {Instance} from now on", LogIds.Instance);
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
@@ -133,6 +150,20 @@ internal sealed class RequestLogWriter : IAsyncDisposable
             logs.Clear();
             bodies.Clear();
         }
+    }
+
+    /// <summary>New ids for a batch that clashed, its bodies following their logs.</summary>
+    private static void Remint(List<RequestLog> logs, List<RequestBody> bodies)
+    {
+        var ids = new Dictionary<long, long>(logs.Count);
+        for (var i = 0; i < logs.Count; i++)
+        {
+            var id = LogIds.Next(logs[i].Time);
+            ids[logs[i].Id] = id;
+            logs[i] = logs[i] with { Id = id };
+        }
+        for (var i = 0; i < bodies.Count; i++)
+            if (ids.TryGetValue(bodies[i].LogId, out var id)) bodies[i] = bodies[i] with { LogId = id };
     }
 
     /// <summary>Stops accepting and writes what is queued (bounded by <paramref name="ct"/>).</summary>
