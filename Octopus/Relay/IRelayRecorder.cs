@@ -7,4 +7,7 @@ namespace Octopus.Relay;
 internal interface IRelayRecorder
 {
     void Record(RelayRequest request);
+
+    /// <summary>False while body capture is off: the relay then keeps no copy of what it streamed to the client.</summary>
+    bool CapturesBodies { get; }
 }

@@ -532,7 +532,7 @@ internal sealed class RelayHandler(
 
         await using var upstream = await response.Content.ReadAsStreamAsync(cts.Token);
         var reader = PipeReader.Create(upstream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024));
-        var pending = new ArrayBufferWriter<byte>(1024);
+        using var pending = new PooledBufferWriter(16 * 1024);
         PipeWriter? client = null;
         string? endError = null;
 
@@ -563,9 +563,11 @@ internal sealed class RelayHandler(
                 var wroteContent = false;
                 try
                 {
+                    // Events gather in `pending` and go to the client in one write per read: a write per event took
+                    // Kestrel's output lock and chunk bookkeeping 50 times for a typical stream.
+                    IBufferWriter<byte> output = pending;
                     while (SseParser.TryRead(ref buffer, out var ev))
                     {
-                        IBufferWriter<byte> output = client is null ? pending : client;
                         if (passthrough)
                         {
                             // Forwarded bytes must parse on the client; garbage ends the attempt like a cut would.
@@ -596,6 +598,8 @@ internal sealed class RelayHandler(
                     reader.AdvanceTo(buffer.Start, buffer.End);
                     if (client is null) return new Outcome(OutcomeKind.Failed, "malformed stream: " + e.Message);
                     endError = "malformed upstream stream: " + e.Message;
+                    client.Write(pending.WrittenSpan); // the good events before the garbage
+                    pending.ResetWrittenCount();
                     break;
                 }
                 reader.AdvanceTo(buffer.Start, buffer.End);
@@ -605,12 +609,15 @@ internal sealed class RelayHandler(
                     // First real content: commit to this upstream and open the client's stream.
                     client = StartClientStream(r);
                     r.TtftMs = (long)Stopwatch.GetElapsedTime(r.StartedAt).TotalMilliseconds;
-                    client.Write(pending.WrittenSpan);
-                    r.ResponseBody = pending.WrittenSpan.ToArray();
-                    pending.Clear();
+                    if (recorder.CapturesBodies) r.ResponseBody = pending.WrittenSpan.ToArray();
                 }
                 if (client is not null)
                 {
+                    if (pending.WrittenCount > 0)
+                    {
+                        client.Write(pending.WrittenSpan);
+                        pending.ResetWrittenCount();
+                    }
                     cts.CancelAfter(idle);
                     var flush = await client.FlushAsync(http.RequestAborted);
                     if (flush.IsCompleted || flush.IsCanceled) throw new OperationCanceledException(http.RequestAborted);

@@ -17,6 +17,8 @@ internal sealed class RequestRecorder(StatsAggregator aggregator, PriceBook pric
         set => _capture = value;
     }
 
+    public bool CapturesBodies => config.StatsEnabled && _capture.Mode != BodyCapturePolicy.Off.Mode;
+
     public void Record(RelayRequest r)
     {
         var ok = r.Status is >= 200 and < 300 && r.Error is null;
