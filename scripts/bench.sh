@@ -143,6 +143,11 @@ setup_octopus() { # $1 = port; configures the bench groups and prints a client k
 if [ "$only" = all ]; then
   (UPSTREAM_BASE="http://127.0.0.1:$UP" ASPNETCORE_URLS="http://127.0.0.1:$FLOOR" exec "$floor_bin" >"$work/floor.log" 2>&1) &
   floor_pid=$!
+  for _ in $(seq 1 100); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -d '{}' "http://127.0.0.1:$FLOOR/json/v1/chat/completions")" = 200 ] && break
+    kill -0 "$floor_pid" 2>/dev/null || { echo "the .NET floor did not start (port $FLOOR taken?):" >&2; cat "$work/floor.log" >&2; exit 1; }
+    sleep 0.1
+  done
 fi
 oct_pid=$(start_octopus true "$OCT")
 off_pid=$(start_octopus false "$OCT_OFF")
