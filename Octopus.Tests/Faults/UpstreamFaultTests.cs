@@ -306,6 +306,29 @@ public sealed class UpstreamFaultTests
         Assert.Equal(1, rig.Counted("solo", rig.BadChannel).Failed);
     }
 
+    [Fact]
+    public async Task Good_events_that_arrive_with_garbage_after_content_still_reach_the_client_before_the_error()
+    {
+        await using var rig = await FaultRig.StartAsync(settings: FaultRig.Patient);
+        rig.Bad.Behave = r =>
+        {
+            var events = rig.Bad.DefaultReply(r).Events!.ToList();
+            // One write (so one read at the relay) carries a good chunk and then garbage, after content was committed.
+            events.Insert(2, "data: {\"id\":\"x\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\" and more\"},\"finish_reason\":null}]}\n\n"
+                + "data: {not json at all\n\n");
+            return new MockUpstream.Reply { Events = events, DelayBetweenEvents = TimeSpan.FromMilliseconds(100) };
+        };
+
+        var res = await rig.Client.PostAsync("/v1/chat/completions", Chat("solo", stream: true));
+        Assert.Equal(HttpStatusCode.OK, res.StatusCode);
+        var body = await Text(res);
+        AssertEndsWithErrorEvent("openai", body, "malformed");
+        var good = body.IndexOf(" and more", StringComparison.Ordinal);
+        Assert.True(good > 0, body);
+        Assert.True(good < body.IndexOf("malformed", StringComparison.Ordinal), body);
+        Assert.DoesNotContain("not json at all", body);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

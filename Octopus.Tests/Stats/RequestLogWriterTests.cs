@@ -68,7 +68,7 @@ public sealed class RequestLogWriterTests
         var db = await tdb.OpenMigratedAsync();
         var store = new RequestLogStore(db);
         // Another instance with the same instance number wrote this id first.
-        var mine = Log();
+        var mine = Log() with { RequestedModel = "mine" };
         await store.InsertAsync([mine with { GroupName = "other instance" }], [], CancellationToken.None);
         var instance = LogIds.Instance;
 
@@ -84,9 +84,13 @@ public sealed class RequestLogWriterTests
         Assert.NotEqual(instance, LogIds.Instance);
         Assert.Equal(3, await CountAsync(db));
         Assert.Equal("other instance", (await store.GetAsync(mine.Id, CancellationToken.None))!.Log.GroupName);
+        // The writer's batch (both logs) was minted again: new ids under another instance number, nothing else changed.
         var page = await store.QueryAsync(new RequestLogFilter { Group = "g", From = mine.Time, Limit = 10 }, CancellationToken.None);
-        var rewritten = Assert.Single(page.Items, l => l.Id != next.Id && l.Time == mine.Time);
+        Assert.Equal(2, page.Items.Count);
+        var rewritten = Assert.Single(page.Items, l => l.RequestedModel == "mine");
         Assert.NotEqual(mine.Id, rewritten.Id);
+        Assert.Equal(LogIds.Instance, (rewritten.Id >> 8) & 31);
+        Assert.Single(page.Items, l => l.RequestedModel is null && l.Time == next.Time);
         Assert.Equal(mine with { Id = rewritten.Id, Attempts = [] }, rewritten with { Attempts = [] });
         // The captured body follows its log to the new id.
         Assert.Equal("{\"mine\":true}", (await store.GetAsync(rewritten.Id, CancellationToken.None))!.Body!.Request);

@@ -376,6 +376,15 @@ internal sealed class RelayHandler(
                 error = $"no response within {firstTimeout.TotalSeconds:0} s";
                 return new Outcome(OutcomeKind.Failed, error, Timeout: true);
             }
+            catch (HttpRequestException) when (cts.IsCancellationRequested)
+            {
+                // HttpClient reported these as cancellations; the bare handler can surface the socket error instead.
+                // A client that left is not the channel's failure, and a timed-out attempt stays a timeout.
+                if (r.Http.RequestAborted.IsCancellationRequested) throw new OperationCanceledException(r.Http.RequestAborted);
+                timeout = true;
+                error = $"no response within {firstTimeout.TotalSeconds:0} s";
+                return new Outcome(OutcomeKind.Failed, error, Timeout: true);
+            }
             catch (HttpRequestException e)
             {
                 urls.ReportFailure(channel, baseUrl);

@@ -31,7 +31,7 @@ internal sealed class RequestLogWriter : IAsyncDisposable
     private long _written;
     private long _failures;
     private long _reminted;
-    // Past this many clashes in a row for one batch, it is retried with backoff like any failure (and the warning says why).
+    // Past this many clashes in a row for one batch, each new attempt waits the failure backoff first.
     private const int MaxIdClashes = 8;
 
     public RequestLogWriter(RequestLogStore store, ILogger<RequestLogWriter> log)
@@ -126,16 +126,24 @@ internal sealed class RequestLogWriter : IAsyncDisposable
                     backoff = TimeSpan.FromSeconds(1);
                     break;
                 }
-                catch (DuplicateNameException) when (clashes < MaxIdClashes)
+                catch (DuplicateNameException)
                 {
                     // Another instance on this database minted the same ids (the same random instance number): retrying
                     // the batch as it is would fail forever and hold every later log back. The batch rolled back, so
-                    // it is minted again under another instance number and written at once.
+                    // it is minted again under another instance number and written at once (with backoff if clashes
+                    // keep coming). A server database whose commit went through but reported an error would see
+                    // this batch twice; holding every later log back was worse.
                     clashes++;
                     LogIds.ChangeInstance();
                     Remint(logs, bodies);
                     Interlocked.Increment(ref _reminted);
                     if (clashes == 1) _log.LogWarning("Request log ids clashed with another Octopus instance's on this database; minting under instance number {Instance} from now on", LogIds.Instance);
+                    if (clashes > MaxIdClashes)
+                    {
+                        if (_stop.IsCancellationRequested) return;
+                        stop.WaitOne(backoff);
+                        backoff = TimeSpan.FromSeconds(Math.Min(30, backoff.TotalSeconds * 2));
+                    }
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
@@ -152,13 +160,18 @@ internal sealed class RequestLogWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>New ids for a batch that clashed, its bodies following their logs.</summary>
+    /// <summary>
+    /// New ids for a batch that clashed, its bodies following their logs. They are minted past the current millisecond:
+    /// ids only grow, so minted at the logs' own (earlier) times they would continue the old instance number's range.
+    /// </summary>
     private static void Remint(List<RequestLog> logs, List<RequestBody> bodies)
     {
+        var after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 1;
         var ids = new Dictionary<long, long>(logs.Count);
         for (var i = 0; i < logs.Count; i++)
         {
-            var id = LogIds.Next(logs[i].Time);
+            // At most 128 a millisecond, so a big batch does not run its counter into the next instance numbers.
+            var id = LogIds.Next(Math.Max(logs[i].Time, after + i / 128));
             ids[logs[i].Id] = id;
             logs[i] = logs[i] with { Id = id };
         }

@@ -256,6 +256,12 @@ internal sealed class ProxyHandler(
                 // The client's body broke off or went over the limit: not the upstream's fault.
                 if (e.InnerException is BadHttpRequestException bad) throw bad;
                 if (http.RequestAborted.IsCancellationRequested) throw new OperationCanceledException(http.RequestAborted);
+                if (cts.IsCancellationRequested)
+                {
+                    // The timeout fired mid-send; the bare handler may report it as the socket error it caused.
+                    error = $"no response within {timeout.TotalSeconds:0} s";
+                    return new Outcome(Kind.Failed, error, Timeout: true);
+                }
                 urls.ReportFailure(channel, baseUrl);
                 error = "connection failed: " + (e.HttpRequestError == HttpRequestError.ConnectionError ? "connection refused or unreachable" : e.Message);
                 return new Outcome(Kind.Failed, error);
