@@ -122,8 +122,10 @@ public sealed class MultiInstanceTests
         await Task.WhenAll(
             Stats.StatsDurabilityTests.SendAsync(a.BaseUrl, secret, 25, concurrency: 4),
             Stats.StatsDurabilityTests.SendAsync(b.BaseUrl, secret, 25, concurrency: 4));
-        Assert.Equal(0, await a.TerminateAsync());
-        Assert.Equal(0, await b.TerminateAsync());
+        var codeA = await a.TerminateAsync();
+        Assert.True(codeA == 0, $"exit {codeA}: {await a.OutputAsync()}");
+        var codeB = await b.TerminateAsync();
+        Assert.True(codeB == 0, $"exit {codeB}: {await b.OutputAsync()}");
         var db = tdb.Open();
         var totals = await new StatsStore(db).TotalsAsync(new StatsFilter(), default);
         // Every request the client sent, including the propagation probes that got a 200.
@@ -158,8 +160,10 @@ public sealed class MultiInstanceTests
         await Task.WhenAll(
             Stats.StatsDurabilityTests.SendAsync(a.BaseUrl, secret, 10, concurrency: 4),
             Stats.StatsDurabilityTests.SendAsync(b.BaseUrl, secret2, 10, concurrency: 4));
-        Assert.Equal(0, await a.TerminateAsync());
-        Assert.Equal(0, await b.TerminateAsync());
+        var codeA = await a.TerminateAsync();
+        Assert.True(codeA == 0, $"exit {codeA}: {await a.OutputAsync()}");
+        var codeB = await b.TerminateAsync();
+        Assert.True(codeB == 0, $"exit {codeB}: {await b.OutputAsync()}");
         var totals = await new StatsStore(tdb.Open()).TotalsAsync(new StatsFilter(), default);
         Assert.Equal(mock.Count, totals.RequestsOk);
     }

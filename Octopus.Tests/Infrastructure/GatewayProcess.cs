@@ -24,6 +24,20 @@ internal sealed class GatewayProcess : IDisposable
     /// <summary>Starts on the given database (from a TestDatabase config) in <paramref name="workDir"/>, waits for /readyz.</summary>
     public static async Task<GatewayProcess> StartAsync(OctopusConfig db, string workDir, IDictionary<string, string>? extraEnv = null)
     {
+        // A free port can be taken between ClosedPort() and the gateway's bind (by a parallel test's socket); then this
+        // gateway exits with "cannot listen" while another server may answer /readyz on that port. Start again elsewhere.
+        for (var attempt = 1; ; attempt++)
+        {
+            var p = await StartOnceAsync(db, workDir, extraEnv);
+            if (!p._process.HasExited) return p;
+            var output = await p.OutputAsync();
+            if (attempt == 3 || !output.Contains("cannot listen", StringComparison.Ordinal))
+                throw new InvalidOperationException($"gateway exited ({p._process.ExitCode}) just after start: {output}");
+        }
+    }
+
+    private static async Task<GatewayProcess> StartOnceAsync(OctopusConfig db, string workDir, IDictionary<string, string>? extraEnv)
+    {
         var port = Relay.RelayFailoverTests.ClosedPort();
         var env = new Dictionary<string, string>
         {
@@ -39,16 +53,36 @@ internal sealed class GatewayProcess : IDisposable
         using var http = new HttpClient { BaseAddress = new Uri(p.BaseUrl), Timeout = TimeSpan.FromSeconds(2) };
         for (var i = 0; i < 200; i++)
         {
-            if (p._process.HasExited) throw new InvalidOperationException("gateway exited: " + await p._stderr);
+            if (p._process.HasExited) return p; // the caller reads why
             try
             {
-                if ((await http.GetAsync("/readyz")).IsSuccessStatusCode) return p;
+                // Ready, and the listener on the port is this process (not whoever else took the port).
+                if ((await http.GetAsync("/readyz")).IsSuccessStatusCode && ListensOn(p._process.Id, port)) return p;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
             await Task.Delay(100);
         }
         p.Kill();
         throw new TimeoutException("gateway did not become ready: " + await p._stderr);
+    }
+
+    /// <summary>Whether <paramref name="pid"/> holds the IPv4 listening socket on 127.0.0.1:<paramref name="port"/> (Linux /proc).</summary>
+    private static bool ListensOn(int pid, int port)
+    {
+        var local = $"0100007F:{port:X4}";
+        var inode = File.ReadLines("/proc/net/tcp").Skip(1)
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .FirstOrDefault(f => f.Length > 9 && f[1] == local && f[3] == "0A")?[9];
+        if (inode is null) return false;
+        var target = $"socket:[{inode}]";
+        try
+        {
+            return Directory.GetFiles($"/proc/{pid}/fd").Any(fd => new FileInfo(fd).LinkTarget == target);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // the process is gone
+        }
     }
 
     /// <summary>Sends SIGTERM and waits; returns the exit code.</summary>
