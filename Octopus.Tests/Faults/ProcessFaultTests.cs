@@ -69,7 +69,7 @@ public sealed class ProcessFaultTests
             var load = RunLoadAsync(gw.BaseUrl, secret, tally, stop.Token);
             await Task.Delay(3000);
             var inFlight = mock.InFlight;
-            Assert.Equal(0, await gw.TerminateAsync());
+            await gw.TerminateCleanlyAsync();
             stop.Cancel();
             await load;
             Assert.True(inFlight > 0, "no request was in flight when SIGTERM arrived");
@@ -102,7 +102,7 @@ public sealed class ProcessFaultTests
         {
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(1));
             await RunLoadAsync(gw.BaseUrl, secret, first, stop.Token);
-            Assert.Equal(0, await gw.TerminateAsync());
+            await gw.TerminateCleanlyAsync();
         }
         Assert.Equal(first.Complete, (await new StatsStore(db).TotalsAsync(new StatsFilter(), default)).RequestsOk);
 
@@ -141,7 +141,7 @@ public sealed class ProcessFaultTests
         {
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(1));
             await RunLoadAsync(gw.BaseUrl, secret, third, stop.Token);
-            Assert.Equal(0, await gw.TerminateAsync());
+            await gw.TerminateCleanlyAsync();
         }
         Assert.Equal(first.Complete + third.Complete, (await new StatsStore(db).TotalsAsync(new StatsFilter(), default)).RequestsOk);
     }

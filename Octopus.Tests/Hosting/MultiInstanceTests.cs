@@ -122,10 +122,8 @@ public sealed class MultiInstanceTests
         await Task.WhenAll(
             Stats.StatsDurabilityTests.SendAsync(a.BaseUrl, secret, 25, concurrency: 4),
             Stats.StatsDurabilityTests.SendAsync(b.BaseUrl, secret, 25, concurrency: 4));
-        var codeA = await a.TerminateAsync();
-        Assert.True(codeA == 0, $"exit {codeA}: {await a.OutputAsync()}");
-        var codeB = await b.TerminateAsync();
-        Assert.True(codeB == 0, $"exit {codeB}: {await b.OutputAsync()}");
+        await a.TerminateCleanlyAsync();
+        await b.TerminateCleanlyAsync();
         var db = tdb.Open();
         var totals = await new StatsStore(db).TotalsAsync(new StatsFilter(), default);
         // Every request the client sent, including the propagation probes that got a 200.
@@ -160,10 +158,8 @@ public sealed class MultiInstanceTests
         await Task.WhenAll(
             Stats.StatsDurabilityTests.SendAsync(a.BaseUrl, secret, 10, concurrency: 4),
             Stats.StatsDurabilityTests.SendAsync(b.BaseUrl, secret2, 10, concurrency: 4));
-        var codeA = await a.TerminateAsync();
-        Assert.True(codeA == 0, $"exit {codeA}: {await a.OutputAsync()}");
-        var codeB = await b.TerminateAsync();
-        Assert.True(codeB == 0, $"exit {codeB}: {await b.OutputAsync()}");
+        await a.TerminateCleanlyAsync();
+        await b.TerminateCleanlyAsync();
         var totals = await new StatsStore(tdb.Open()).TotalsAsync(new StatsFilter(), default);
         Assert.Equal(mock.Count, totals.RequestsOk);
     }

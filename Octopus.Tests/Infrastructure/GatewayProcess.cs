@@ -85,6 +85,13 @@ internal sealed class GatewayProcess : IDisposable
         }
     }
 
+    /// <summary>Sends SIGTERM and asserts a clean exit (code 0), showing the gateway's output when it is not.</summary>
+    public async Task TerminateCleanlyAsync()
+    {
+        var code = await TerminateAsync();
+        Assert.True(code == 0, $"gateway exited with {code}; its output:\n{await OutputAsync()}");
+    }
+
     /// <summary>Sends SIGTERM and waits; returns the exit code.</summary>
     public async Task<int> TerminateAsync(TimeSpan? timeout = null)
     {

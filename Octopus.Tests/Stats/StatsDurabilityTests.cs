@@ -73,7 +73,7 @@ public sealed class StatsDurabilityTests
             await SendAsync(gw.BaseUrl, secret, n);
             // The flush interval is an hour: nothing is in the database until shutdown flushes it.
             Assert.Equal(0, (await new StatsStore(db).TotalsAsync(new StatsFilter(), default)).RequestsOk);
-            Assert.Equal(0, await gw.TerminateAsync());
+            await gw.TerminateCleanlyAsync();
         }
 
         var totals = await new StatsStore(db).TotalsAsync(new StatsFilter(), default);
@@ -86,7 +86,7 @@ public sealed class StatsDurabilityTests
 
         // A restart and a second clean stop add nothing (flushes are additive deltas, never totals).
         using (var gw = await GatewayProcess.StartAsync(tdb.Config, workDir))
-            Assert.Equal(0, await gw.TerminateAsync());
+            await gw.TerminateCleanlyAsync();
         Assert.Equal(n, (await new StatsStore(db).TotalsAsync(new StatsFilter(), default)).RequestsOk);
 
         // Every request has its log line.
@@ -110,8 +110,8 @@ public sealed class StatsDurabilityTests
         using var a = await GatewayProcess.StartAsync(tdb.Config, Directory.CreateTempSubdirectory("octopus-a-").FullName);
         using var b = await GatewayProcess.StartAsync(tdb.Config, Directory.CreateTempSubdirectory("octopus-b-").FullName);
         await Task.WhenAll(SendAsync(a.BaseUrl, secret, 40), SendAsync(b.BaseUrl, secret, 40));
-        Assert.Equal(0, await a.TerminateAsync());
-        Assert.Equal(0, await b.TerminateAsync());
+        await a.TerminateCleanlyAsync();
+        await b.TerminateCleanlyAsync();
 
         var totals = await new StatsStore(db).TotalsAsync(new StatsFilter(), default);
         Assert.Equal(80, totals.RequestsOk);

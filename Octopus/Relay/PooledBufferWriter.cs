@@ -52,8 +52,8 @@ internal sealed class PooledBufferWriter(int initialSize) : IBufferWriter<byte>,
 
     public void Dispose()
     {
-        var buffer = Interlocked.Exchange(ref _buffer, []);
-        if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
+        if (_buffer.Length > 0) ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = [];
         _written = 0;
     }
 }

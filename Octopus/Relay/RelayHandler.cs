@@ -370,23 +370,19 @@ internal sealed class RelayHandler(
             {
                 response = await clients.SenderFor(channel.Proxy).SendAsync(request, cts.Token);
             }
-            catch (OperationCanceledException) when (!r.Http.RequestAborted.IsCancellationRequested)
+            // The bare handler may surface a cancellation as the socket error it caused (HttpClient reported it as a
+            // cancellation): after the attempt's timeout that is still a timeout, and a client that left is not the
+            // channel's failure.
+            catch (Exception e) when ((e is OperationCanceledException || e is HttpRequestException && cts.IsCancellationRequested)
+                && !r.Http.RequestAborted.IsCancellationRequested)
             {
-                timeout = true;
-                error = $"no response within {firstTimeout.TotalSeconds:0} s";
-                return new Outcome(OutcomeKind.Failed, error, Timeout: true);
-            }
-            catch (HttpRequestException) when (cts.IsCancellationRequested)
-            {
-                // HttpClient reported these as cancellations; the bare handler can surface the socket error instead.
-                // A client that left is not the channel's failure, and a timed-out attempt stays a timeout.
-                if (r.Http.RequestAborted.IsCancellationRequested) throw new OperationCanceledException(r.Http.RequestAborted);
                 timeout = true;
                 error = $"no response within {firstTimeout.TotalSeconds:0} s";
                 return new Outcome(OutcomeKind.Failed, error, Timeout: true);
             }
             catch (HttpRequestException e)
             {
+                if (r.Http.RequestAborted.IsCancellationRequested) throw new OperationCanceledException(r.Http.RequestAborted);
                 urls.ReportFailure(channel, baseUrl);
                 error = "connection failed: " + Describe(e);
                 timeout = e.InnerException is TimeoutException || e.HttpRequestError == HttpRequestError.Unknown && e.InnerException is OperationCanceledException;

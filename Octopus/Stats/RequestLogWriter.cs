@@ -102,6 +102,14 @@ internal sealed class RequestLogWriter : IAsyncDisposable
         var stop = _stop.Token.WaitHandle;
         var backoff = TimeSpan.FromSeconds(1);
         var warned = false;
+        // Waits before the next attempt, doubling up to 30 s; false when shutting down (give up after the final attempt).
+        bool Backoff()
+        {
+            if (_stop.IsCancellationRequested) return false;
+            stop.WaitOne(backoff);
+            backoff = TimeSpan.FromSeconds(Math.Min(30, backoff.TotalSeconds * 2));
+            return true;
+        }
         while (WaitForEntries())
         {
             // Gather what is there now (up to a batch); a short pause lets bursts coalesce.
@@ -138,21 +146,14 @@ internal sealed class RequestLogWriter : IAsyncDisposable
                     Remint(logs, bodies);
                     Interlocked.Increment(ref _reminted);
                     if (clashes == 1) _log.LogWarning("Request log ids clashed with another Octopus instance's on this database; minting under instance number {Instance} from now on", LogIds.Instance);
-                    if (clashes > MaxIdClashes)
-                    {
-                        if (_stop.IsCancellationRequested) return;
-                        stop.WaitOne(backoff);
-                        backoff = TimeSpan.FromSeconds(Math.Min(30, backoff.TotalSeconds * 2));
-                    }
+                    if (clashes > MaxIdClashes && !Backoff()) return;
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
                     Interlocked.Increment(ref _failures);
                     if (!warned) _log.LogWarning("Writing {Count} request logs failed, will retry: {Error}", logs.Count, e.Message);
                     warned = true;
-                    if (_stop.IsCancellationRequested) return; // shutting down: give up after the final attempt
-                    stop.WaitOne(backoff);
-                    backoff = TimeSpan.FromSeconds(Math.Min(30, backoff.TotalSeconds * 2));
+                    if (!Backoff()) return;
                 }
             }
             logs.Clear();

@@ -246,7 +246,10 @@ internal sealed class ProxyHandler(
             {
                 response = await clients.SenderFor(channel.Proxy).SendAsync(request, cts.Token);
             }
-            catch (OperationCanceledException) when (!http.RequestAborted.IsCancellationRequested)
+            // As in the relay: a cancellation the bare handler surfaced as a socket error is still the timeout.
+            catch (Exception e) when ((e is OperationCanceledException
+                    || e is HttpRequestException { InnerException: not BadHttpRequestException } && cts.IsCancellationRequested)
+                && !http.RequestAborted.IsCancellationRequested)
             {
                 error = $"no response within {timeout.TotalSeconds:0} s";
                 return new Outcome(Kind.Failed, error, Timeout: true);
@@ -256,12 +259,6 @@ internal sealed class ProxyHandler(
                 // The client's body broke off or went over the limit: not the upstream's fault.
                 if (e.InnerException is BadHttpRequestException bad) throw bad;
                 if (http.RequestAborted.IsCancellationRequested) throw new OperationCanceledException(http.RequestAborted);
-                if (cts.IsCancellationRequested)
-                {
-                    // The timeout fired mid-send; the bare handler may report it as the socket error it caused.
-                    error = $"no response within {timeout.TotalSeconds:0} s";
-                    return new Outcome(Kind.Failed, error, Timeout: true);
-                }
                 urls.ReportFailure(channel, baseUrl);
                 error = "connection failed: " + (e.HttpRequestError == HttpRequestError.ConnectionError ? "connection refused or unreachable" : e.Message);
                 return new Outcome(Kind.Failed, error);
