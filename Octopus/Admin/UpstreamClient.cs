@@ -32,7 +32,8 @@ internal sealed class UpstreamClient(SettingsService settings)
                 UseProxy = p.Length > 0,
                 Proxy = p.Length > 0 ? new WebProxy(p) : null,
             };
-            return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+            // Callers write to the database after the reply: they resume on the pool, not a socket thread.
+            return new HttpClient(new Hosting.PoolResumingHandler(handler)) { Timeout = Timeout.InfiniteTimeSpan };
         });
     }
 

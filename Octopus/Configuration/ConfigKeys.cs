@@ -34,6 +34,11 @@ internal static class ConfigKeys
             if (!bool.TryParse(v.Trim(), out var b)) return "must be true or false";
             c.InlineScheduling = b; return null;
         }),
+        new("server.inline_completions", "true or false", c => c.InlineCompletions, (c, v) =>
+        {
+            if (!bool.TryParse(v.Trim(), out var b)) return "must be true or false";
+            c.InlineCompletions = b; return null;
+        }),
         new("database.type", "sqlite, postgres or mysql", c => c.DatabaseType, (c, v) =>
         {
             var t = v.Trim().ToLowerInvariant();

@@ -14,6 +14,11 @@ internal sealed class OctopusConfig
     /// but more CPU per request and lower throughput under concurrent load, so off by default.
     /// </summary>
     public bool InlineScheduling { get; set; }
+    /// <summary>
+    /// Socket completions run their continuation on the socket engine's thread instead of queuing it to the thread
+    /// pool (the runtime's DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS): less CPU per relayed request.
+    /// </summary>
+    public bool InlineCompletions { get; set; } = true;
     public string DatabaseType { get; set; } = "sqlite";
     public string DatabasePath { get; set; } = "data/data.db";
     public string DatabaseUrl { get; set; } = "";

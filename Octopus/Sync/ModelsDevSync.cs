@@ -16,7 +16,8 @@ internal sealed class ModelsDevSync(PriceStore prices, SettingsService settings)
     /// <summary>When a model id appears under several providers, the model's own maker wins.</summary>
     private static readonly string[] PreferredProviders = ["openai", "anthropic", "google", "deepseek", "xai", "mistral", "moonshotai", "alibaba", "zhipuai"];
 
-    private static readonly HttpClient Http = new(new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.All })
+    // The file is megabytes of JSON to parse and a price upsert follows: both run on the pool, not a socket thread.
+    private static readonly HttpClient Http = new(new Hosting.PoolResumingHandler(new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.All }))
     {
         Timeout = TimeSpan.FromSeconds(60),
     };

@@ -35,7 +35,7 @@ internal static class AuthApi
 
         var user = await users.GetByUsernameAsync(username!, ctx.RequestAborted);
         // An unknown user costs the same hashing time as a wrong password: no username probing by timing.
-        if (!PasswordHasher.Verify(password!, user?.PasswordHash ?? DummyHash) || user is null)
+        if (!await PasswordHasher.VerifyOnPoolAsync(password!, user?.PasswordHash ?? DummyHash) || user is null)
         {
             limiter.Failed(ip);
             return ApiResults.Error(401, "invalid_credentials", "wrong username or password");
@@ -56,9 +56,9 @@ internal static class AuthApi
         if (!input.IsValid) return ApiResults.Invalid(input.Errors);
 
         var user = AdminAuth.User(ctx);
-        if (!PasswordHasher.Verify(oldPassword!, user.PasswordHash))
+        if (!await PasswordHasher.VerifyOnPoolAsync(oldPassword!, user.PasswordHash))
             return ApiResults.Error(403, "invalid_credentials", "old_password is wrong");
-        var updated = await users.UpdatePasswordAsync(user.Id, PasswordHasher.Hash(newPassword!), mustChange: false, ctx.RequestAborted);
+        var updated = await users.UpdatePasswordAsync(user.Id, await PasswordHasher.HashOnPoolAsync(newPassword!), mustChange: false, ctx.RequestAborted);
         if (updated is null) return ApiResults.Unauthorized();
         // Old tokens died with the version bump; hand out a fresh one.
         var (token, expires) = tokens.Issue(updated.Id, updated.TokenVersion);
