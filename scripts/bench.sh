@@ -141,7 +141,9 @@ setup_octopus() { # $1 = port; configures the bench groups and prints a client k
 }
 
 if [ "$only" = all ]; then
-  (UPSTREAM_BASE="http://127.0.0.1:$UP" ASPNETCORE_URLS="http://127.0.0.1:$FLOOR" exec "$floor_bin" >"$work/floor.log" 2>&1) &
+  # Inline socket completions, as Octopus runs by default (server.inline_completions).
+  (UPSTREAM_BASE="http://127.0.0.1:$UP" ASPNETCORE_URLS="http://127.0.0.1:$FLOOR" DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
+    exec "$floor_bin" >"$work/floor.log" 2>&1) &
   floor_pid=$!
   for _ in $(seq 1 100); do
     [ "$(curl -s -o /dev/null -w '%{http_code}' -d '{}' "http://127.0.0.1:$FLOOR/json/v1/chat/completions")" = 200 ] && break
