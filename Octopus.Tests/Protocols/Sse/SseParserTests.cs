@@ -85,4 +85,76 @@ public sealed class SseParserTests
         }
         Assert.Equal(text, string.Concat(events.Select(e => e.Raw)));
     }
+
+    [Fact]
+    public void Events_read_the_same_whole_in_one_segment_as_split_across_many()
+    {
+        // An event whole in the buffer's first segment takes the span path, one split across segments the reader path:
+        // random streams (LF, CRLF and CR line ends, comments, several data lines, other fields, leading blank lines,
+        // an unfinished tail) must give the same events and leave the same bytes, however the buffer is cut.
+        var r = new Random(7);
+        string[] ends = ["\n", "\r\n", "\r"];
+        string[] fields = ["data: {\"a\":1}", "data:{\"b\":[2]}", "data: ", "data", "event: content_block_delta", "event: custom.thing", ": keep-alive", "id: 42", "retry: 100", "x"];
+        for (var round = 0; round < 500; round++)
+        {
+            var sb = new StringBuilder();
+            for (var e = r.Next(1, 6); e > 0; e--)
+            {
+                if (r.Next(5) == 0) sb.Append(ends[r.Next(ends.Length)]);
+                for (var f = r.Next(1, 4); f > 0; f--) sb.Append(fields[r.Next(fields.Length)]).Append(ends[r.Next(ends.Length)]);
+                sb.Append(ends[r.Next(2)]); // the blank line (not a lone CR: it could join the next line's LF)
+            }
+            if (r.Next(2) == 0) sb.Append("data: unfinished");
+            var bytes = Encoding.UTF8.GetBytes(sb.ToString());
+
+            var whole = ReadAll(new ReadOnlySequence<byte>(bytes));
+            var cuts = Enumerable.Range(0, r.Next(1, 6)).Select(_ => r.Next(1, bytes.Length)).Append(bytes.Length).Distinct().Order().ToArray();
+            Assert.Equal(whole, ReadAll(Segmented(bytes, cuts)));
+            Assert.Equal(whole, ReadAll(Segmented(bytes, Enumerable.Range(1, bytes.Length).ToArray())));
+        }
+
+        static List<string> ReadAll(ReadOnlySequence<byte> buffer)
+        {
+            var seen = new List<string>();
+            while (SseParser.TryRead(ref buffer, out var ev))
+                seen.Add($"{ev.EventType}|{ev.HasData}|{Encoding.UTF8.GetString(ev.DataSpan)}|{Encoding.UTF8.GetString(ev.Raw.ToArray())}");
+            seen.Add("left:" + Encoding.UTF8.GetString(buffer.ToArray()));
+            return seen;
+        }
+    }
+
+    [Fact]
+    public void Known_event_names_are_shared_strings_and_others_are_read_as_sent()
+    {
+        var events = ParseAll("event: content_block_delta\ndata: {}\n\nevent: content_block_delta\ndata: {}\n\nevent: vendor.extra\ndata: {}\n\n");
+        Assert.Same(events[0].Type, events[1].Type);
+        Assert.Same("content_block_delta", events[0].Type);
+        Assert.Equal("vendor.extra", events[2].Type);
+    }
+
+    /// <summary><paramref name="bytes"/> as a sequence of segments ending at each of <paramref name="ends"/>.</summary>
+    private static ReadOnlySequence<byte> Segmented(byte[] bytes, int[] ends)
+    {
+        Segment? first = null, last = null;
+        var start = 0;
+        foreach (var end in ends)
+        {
+            var s = new Segment(bytes.AsMemory(start, end - start), last is null ? 0 : last.RunningIndex + last.Memory.Length);
+            if (last is null) first = s; else last.SetNext(s);
+            last = s;
+            start = end;
+        }
+        return new ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length);
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public void SetNext(Segment next) => Next = next;
+    }
 }
