@@ -40,6 +40,23 @@ public sealed class InlineCompletionsTests
     }
 
     [Fact]
+    public async Task Inline_scheduling_with_inline_completions_starts_with_a_warning()
+    {
+        var dir = Directory.CreateTempSubdirectory("octopus-inline-").FullName;
+        try
+        {
+            using var gateway = await GatewayProcess.StartAsync(new OctopusConfig { DatabaseType = "sqlite", DatabasePath = "data/data.db" }, dir,
+                new Dictionary<string, string> { ["OCTOPUS_SERVER_INLINE_SCHEDULING"] = "true" });
+            await gateway.TerminateCleanlyAsync();
+            Assert.Contains("server.inline_scheduling and server.inline_completions are both on", await gateway.OutputAsync());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_background_client_reads_the_reply_and_resumes_on_the_pool_not_the_completing_thread()
     {
         using var direct = new HttpClient(new CompletesOnItsOwnThread());

@@ -37,6 +37,8 @@ internal static class OctopusServer
             }
             log.LogInformation("Octopus {Version} listening on {Urls} (database: {Db})", Cli.BuildInfo.Current.Version,
                 string.Join(", ", ListeningAddresses(app)), config.DatabaseType);
+            if (config.InlineScheduling && config.InlineCompletions)
+                log.LogWarning("server.inline_scheduling and server.inline_completions are both on: all request code runs on the socket event threads, which measured slower than either alone (README, Benchmark)");
             if (config.DatabaseType == "sqlite" && !Storage.SqliteNative.Tuned)
                 log.LogWarning("SQLite was initialized before Octopus could configure it: it runs serialized, with malloc statistics (slower log writes)");
 
@@ -54,10 +56,9 @@ internal static class OctopusServer
     /// <summary>
     /// server.inline_completions: the runtime reads this variable once, when the first socket joins its event loop, so
     /// it is set before anything opens a socket (the database included). On, a socket completion continues on the
-    /// event thread (one per core then) instead of being queued to a pool worker: 8-15 % less CPU per relayed request
-    /// and fewer context switches (README, Benchmark). The relay never blocks after a socket read; the work that could
-    /// (a database write or a big parse after a background HTTP call, password hashing) hops to the pool itself
-    /// (<see cref="PoolResumingHandler"/>, AuthApi). Not in <see cref="BuildAsync"/>: a test host keeps the default.
+    /// event thread (one per core then) instead of being queued to a pool worker: 7-15 % less CPU per relayed request
+    /// and fewer context switches (README, Benchmark). Work that could block there or run long hops to the pool itself
+    /// (docs/architecture.md, Threads). Not in <see cref="BuildAsync"/>: a test host keeps the runtime's default.
     /// </summary>
     private static void ApplyInlineCompletions(OctopusConfig config) =>
         Environment.SetEnvironmentVariable(InlineCompletionsVariable, config.InlineCompletions ? "1" : null);

@@ -247,6 +247,9 @@ internal sealed class RelayHandler(
 
                 if (upstreamBody is null)
                 {
+                    // After a failed attempt this runs where its reply completed, maybe a socket event thread; a
+                    // conversion of a big request is milliseconds of work that belongs on the pool.
+                    if (!Thread.CurrentThread.IsThreadPoolThread) await Task.Yield();
                     try
                     {
                         upstreamBody = BuildUpstreamBody(r, channel, member.Model, out stripUsage);
@@ -459,12 +462,17 @@ internal sealed class RelayHandler(
         }
     }
 
+    private const int LargeReplyBytes = 256 * 1024;
+
     private async Task<Outcome> RelayResponseAsync(RelayRequest r, HttpResponseMessage response, ApiProtocol upstreamProtocol, CancellationToken ct)
     {
         byte[] upstreamBody;
         try
         {
             upstreamBody = await response.Content.ReadAsByteArrayAsync(ct);
+            // A big reply (embeddings, images) takes milliseconds to parse and convert: not on a socket event thread,
+            // where every other socket it serves would wait (server.inline_completions).
+            if (upstreamBody.Length >= LargeReplyBytes && !Thread.CurrentThread.IsThreadPoolThread) await Task.Yield();
         }
         catch (OperationCanceledException) when (!r.Http.RequestAborted.IsCancellationRequested)
         {

@@ -126,7 +126,8 @@ internal sealed class RequestLogWriter : IAsyncDisposable
             {
                 try
                 {
-                    // SQLite completes synchronously; PostgreSQL and MySQL block this thread, not the pool.
+                    // SQLite completes synchronously; PostgreSQL and MySQL block this thread, not the pool (their replies
+                    // are read on the socket event threads, and the batch continues from there row by row).
                     _store.InsertAsync(logs, bodies, CancellationToken.None).GetAwaiter().GetResult();
                     Interlocked.Add(ref _written, logs.Count);
                     if (warned) _log.LogInformation("Request logs are being written again");

@@ -164,32 +164,47 @@ internal sealed class Database : IAsyncDisposable
     /// <summary>Runs work on a fresh connection, translating driver failures.</summary>
     public async Task<T> RunAsync<T>(string entity, Func<DbConnection, Task<T>> work, CancellationToken ct)
     {
+        T result;
         try
         {
             await using var conn = await OpenAsync(ct);
-            return await work(conn);
+            result = await work(conn);
         }
         catch (Exception e) when (Translate(e, entity) is { } t)
         {
             throw t;
         }
+        await LeaveEventThread();
+        return result;
     }
 
     /// <summary>Runs work in one transaction (SQLite: BEGIN IMMEDIATE), committed when it returns.</summary>
     public async Task<T> TransactAsync<T>(string entity, Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
     {
+        T result;
         try
         {
             await using var conn = await OpenAsync(ct);
             await using var tx = await conn.BeginTransactionAsync(ct);
-            var result = await work(conn, tx);
+            result = await work(conn, tx);
             await tx.CommitAsync(ct);
-            return result;
         }
         catch (Exception e) when (Translate(e, entity) is { } t)
         {
             throw t;
         }
+        await LeaveEventThread();
+        return result;
+    }
+
+    /// <summary>
+    /// A PostgreSQL or MySQL reply completes on a socket event thread (server.inline_completions), where the caller's
+    /// next steps (a snapshot rebuild, a backup's JSON, a price reload) would hold up every socket that thread serves:
+    /// callers resume on the pool. SQLite completes synchronously on the caller's own thread.
+    /// </summary>
+    private async ValueTask LeaveEventThread()
+    {
+        if (_server is not null && !Thread.CurrentThread.IsThreadPoolThread) await Task.Yield();
     }
 
     /// <summary>`INSERT ...` that yields the new id as a scalar (MySQL has no RETURNING).</summary>

@@ -53,6 +53,13 @@ public sealed class SseParserTests
     }
 
     [Fact]
+    public void A_cr_at_the_end_of_what_arrived_waits_for_the_next_byte()
+    {
+        var events = ParseAll("data: a\r", "\n\r", "\n");
+        Assert.Equal(("a", "data: a\r\n\r\n"), (events.Single().Data, events.Single().Raw));
+    }
+
+    [Fact]
     public void Data_without_space_after_colon_is_read()
     {
         var events = ParseAll("data:{\"x\":1}\n\n");

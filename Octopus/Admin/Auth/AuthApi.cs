@@ -17,6 +17,9 @@ internal static class AuthApi
         }).RequireAdmin(allowPendingPasswordChange: true);
     }
 
+    // Hashing is ~100 ms of CPU, so it runs on the pool: code that read the user from PostgreSQL or MySQL may be on a
+    // socket event thread (server.inline_completions), where it would hold up relayed requests. DummyHash, built on
+    // first use, is touched only inside that pool work.
     private static readonly string DummyHash = PasswordHasher.Hash(Guid.NewGuid().ToString());
 
     private static async Task<IResult> Login(HttpContext ctx, AdminUserStore users, TokenService tokens, LoginRateLimiter limiter)
@@ -35,7 +38,7 @@ internal static class AuthApi
 
         var user = await users.GetByUsernameAsync(username!, ctx.RequestAborted);
         // An unknown user costs the same hashing time as a wrong password: no username probing by timing.
-        if (!await PasswordHasher.VerifyOnPoolAsync(password!, user?.PasswordHash ?? DummyHash) || user is null)
+        if (!await Task.Run(() => PasswordHasher.Verify(password!, user?.PasswordHash ?? DummyHash)) || user is null)
         {
             limiter.Failed(ip);
             return ApiResults.Error(401, "invalid_credentials", "wrong username or password");
@@ -56,9 +59,9 @@ internal static class AuthApi
         if (!input.IsValid) return ApiResults.Invalid(input.Errors);
 
         var user = AdminAuth.User(ctx);
-        if (!await PasswordHasher.VerifyOnPoolAsync(oldPassword!, user.PasswordHash))
+        if (!await Task.Run(() => PasswordHasher.Verify(oldPassword!, user.PasswordHash)))
             return ApiResults.Error(403, "invalid_credentials", "old_password is wrong");
-        var updated = await users.UpdatePasswordAsync(user.Id, await PasswordHasher.HashOnPoolAsync(newPassword!), mustChange: false, ctx.RequestAborted);
+        var updated = await users.UpdatePasswordAsync(user.Id, await Task.Run(() => PasswordHasher.Hash(newPassword!)), mustChange: false, ctx.RequestAborted);
         if (updated is null) return ApiResults.Unauthorized();
         // Old tokens died with the version bump; hand out a fresh one.
         var (token, expires) = tokens.Issue(updated.Id, updated.TokenVersion);

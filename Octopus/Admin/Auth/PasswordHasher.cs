@@ -11,11 +11,6 @@ internal static class PasswordHasher
     private const int SaltBytes = 16;
     private const int HashBytes = 32;
 
-    // A hash is ~100 ms of CPU. Request code that read the user from PostgreSQL or MySQL may be running on a socket
-    // event thread (server.inline_completions), where that would hold up relayed requests: the API hashes on the pool.
-    public static Task<string> HashOnPoolAsync(string password) => Task.Run(() => Hash(password));
-    public static Task<bool> VerifyOnPoolAsync(string password, string stored) => Task.Run(() => Verify(password, stored));
-
     public static string Hash(string password)
     {
         var salt = RandomNumberGenerator.GetBytes(SaltBytes);

@@ -9,9 +9,12 @@ namespace Octopus.Relay.Routing;
 internal sealed class AffinityTable(TimeProvider clock)
 {
     public const int MaxEntries = 100_000;
+    /// <summary>A sweep over the cap trims to this, so the next one is 10 000 new conversations away, not one.</summary>
+    public const int TrimTo = MaxEntries * 9 / 10;
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private long _lastSweep;
     private int _count;
+    private int _sweeping; // 1 while one request sweeps; the others go on
 
     public readonly record struct Target(long ChannelId, string Model, long KeyId);
 
@@ -41,14 +44,23 @@ internal sealed class AffinityTable(TimeProvider clock)
 
     private void Sweep(long now)
     {
-        Interlocked.Exchange(ref _lastSweep, now);
-        foreach (var (k, e) in _entries)
-            if (e.ExpiresAt <= now && _entries.TryRemove(k, out _)) Interlocked.Decrement(ref _count);
-        // Still over the cap: drop the entries closest to expiry.
-        var excess = _entries.Count - MaxEntries;
-        if (excess > 0)
-            foreach (var (k, _) in _entries.OrderBy(kv => kv.Value.ExpiresAt).Take(excess).ToArray())
-                if (_entries.TryRemove(k, out _)) Interlocked.Decrement(ref _count);
+        // A sweep walks every entry (milliseconds at the cap) on a request's thread: one at a time, and rarely.
+        if (Interlocked.CompareExchange(ref _sweeping, 1, 0) != 0) return;
+        try
+        {
+            Interlocked.Exchange(ref _lastSweep, now);
+            foreach (var (k, e) in _entries)
+                if (e.ExpiresAt <= now && _entries.TryRemove(k, out _)) Interlocked.Decrement(ref _count);
+            // Still over the cap: drop the entries closest to expiry.
+            var count = Volatile.Read(ref _count);
+            if (count > MaxEntries)
+                foreach (var (k, _) in _entries.OrderBy(kv => kv.Value.ExpiresAt).Take(count - TrimTo).ToArray())
+                    if (_entries.TryRemove(k, out _)) Interlocked.Decrement(ref _count);
+        }
+        finally
+        {
+            Volatile.Write(ref _sweeping, 0);
+        }
     }
 
     private long Now() => clock.GetUtcNow().ToUnixTimeMilliseconds();
