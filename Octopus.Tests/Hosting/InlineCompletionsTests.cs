@@ -79,15 +79,7 @@ public sealed class InlineCompletionsTests
     /// <summary>Completes each reply on a thread of its own, as the socket engine's event thread does.</summary>
     private sealed class CompletesOnItsOwnThread : HttpMessageHandler
     {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
-        {
-            var reply = new TaskCompletionSource<HttpResponseMessage>();
-            new Thread(() =>
-            {
-                Thread.Sleep(50); // after the caller awaits, so its continuation runs here
-                reply.SetResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("""{"data":[]}""") });
-            }) { IsBackground = true }.Start();
-            return reply.Task;
-        }
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct) =>
+            OffPool.Complete(() => new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("""{"data":[]}""") });
     }
 }

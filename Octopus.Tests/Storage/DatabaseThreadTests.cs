@@ -21,7 +21,7 @@ public sealed class DatabaseThreadTests
         {
             var one = await db.RunAsync("test", async conn =>
             {
-                await EndOnOwnThread();
+                await OffPool.Complete(() => 0);
                 return Thread.CurrentThread.IsThreadPoolThread;
             }, default);
             Assert.False(one); // the work itself did end off the pool
@@ -34,24 +34,12 @@ public sealed class DatabaseThreadTests
                     cmd.CommandText = "SELECT 1";
                     await cmd.ExecuteScalarAsync();
                 }
-                await EndOnOwnThread();
+                await OffPool.Complete(() => 0);
                 return 0;
             }, default);
             return (afterRun, Thread.CurrentThread.IsThreadPoolThread);
         });
         Assert.True(run);
         Assert.True(transact);
-    }
-
-    /// <summary>An await whose continuation runs on a new, non-pool thread, as a socket completion does when inlined.</summary>
-    private static Task EndOnOwnThread()
-    {
-        var done = new TaskCompletionSource();
-        new Thread(() =>
-        {
-            Thread.Sleep(20); // after the caller awaits, so its continuation runs here
-            done.SetResult();
-        }) { IsBackground = true }.Start();
-        return done.Task;
     }
 }

@@ -21,7 +21,7 @@ internal sealed class PoolResumingHandler(HttpMessageHandler inner) : Delegating
             response.Dispose();
             throw;
         }
-        if (!Thread.CurrentThread.IsThreadPoolThread) await Task.Yield();
+        await EventThreads.LeaveAsync();
         return response;
     }
 }

@@ -6,6 +6,7 @@ using System.IO.Pipelines;
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
 using Octopus.Domain;
+using Octopus.Hosting;
 using Octopus.Protocols;
 using Octopus.Protocols.Conversion;
 using Octopus.Protocols.Passthrough;
@@ -249,7 +250,7 @@ internal sealed class RelayHandler(
                 {
                     // After a failed attempt this runs where its reply completed, maybe a socket event thread; a
                     // conversion of a big request is milliseconds of work that belongs on the pool.
-                    if (!Thread.CurrentThread.IsThreadPoolThread) await Task.Yield();
+                    await EventThreads.LeaveAsync();
                     try
                     {
                         upstreamBody = BuildUpstreamBody(r, channel, member.Model, out stripUsage);
@@ -472,7 +473,7 @@ internal sealed class RelayHandler(
             upstreamBody = await response.Content.ReadAsByteArrayAsync(ct);
             // A big reply (embeddings, images) takes milliseconds to parse and convert: not on a socket event thread,
             // where every other socket it serves would wait (server.inline_completions).
-            if (upstreamBody.Length >= LargeReplyBytes && !Thread.CurrentThread.IsThreadPoolThread) await Task.Yield();
+            if (upstreamBody.Length >= LargeReplyBytes) await EventThreads.LeaveAsync();
         }
         catch (OperationCanceledException) when (!r.Http.RequestAborted.IsCancellationRequested)
         {

@@ -174,7 +174,7 @@ internal sealed class Database : IAsyncDisposable
         {
             throw t;
         }
-        await LeaveEventThread();
+        await ResumeCaller();
         return result;
     }
 
@@ -193,19 +193,16 @@ internal sealed class Database : IAsyncDisposable
         {
             throw t;
         }
-        await LeaveEventThread();
+        await ResumeCaller();
         return result;
     }
 
     /// <summary>
-    /// A PostgreSQL or MySQL reply completes on a socket event thread (server.inline_completions), where the caller's
-    /// next steps (a snapshot rebuild, a backup's JSON, a price reload) would hold up every socket that thread serves:
-    /// callers resume on the pool. SQLite completes synchronously on the caller's own thread.
+    /// A PostgreSQL or MySQL reply completes on a socket event thread, where the caller's next steps (a snapshot
+    /// rebuild, a backup's JSON, a price reload) would hold up other sockets: callers resume on the pool. SQLite
+    /// completes synchronously on the caller's own thread.
     /// </summary>
-    private async ValueTask LeaveEventThread()
-    {
-        if (_server is not null && !Thread.CurrentThread.IsThreadPoolThread) await Task.Yield();
-    }
+    private ValueTask ResumeCaller() => _server is null ? ValueTask.CompletedTask : Hosting.EventThreads.LeaveAsync();
 
     /// <summary>`INSERT ...` that yields the new id as a scalar (MySQL has no RETURNING).</summary>
     public string ReturningId(string insertSql) =>
