@@ -141,8 +141,11 @@ setup_octopus() { # $1 = port; configures the bench groups and prints a client k
 }
 
 if [ "$only" = all ]; then
-  # Inline socket completions, as Octopus runs by default (server.inline_completions).
+  # Inline socket completions, as Octopus runs by default (server.inline_completions). No config file watching: ASP.NET
+  # would watch the working directory's whole tree, and every write under it (Octopus's WAL, if it lay there) would
+  # queue an inotify event.
   (UPSTREAM_BASE="http://127.0.0.1:$UP" ASPNETCORE_URLS="http://127.0.0.1:$FLOOR" DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
+    DOTNET_hostBuilder__reloadConfigOnChange=false \
     exec "$floor_bin" >"$work/floor.log" 2>&1) &
   floor_pid=$!
   for _ in $(seq 1 100); do

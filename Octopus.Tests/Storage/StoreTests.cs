@@ -532,6 +532,40 @@ public abstract class StoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Request_log_batches_of_every_size_keep_each_row_its_own_values()
+    {
+        // SQLite writes eight rows per statement with their text read in place from shared buffers, the rest one by
+        // one: each row must keep its own values whatever the batch size, also when a statement's text outgrows a buffer.
+        var store = new RequestLogStore(_db);
+        long id = 1000;
+        foreach (var size in new[] { 1, 7, 8, 9, 19, 64 })
+        {
+            var batch = Enumerable.Range(0, size).Select(i =>
+            {
+                var n = ++id;
+                return Log(n, 1_700_000_000_000 + n, i % 3 == 0 ? 502 : 200, group: "g" + n, channel: n) with
+                {
+                    ApiKeyName = i % 4 == 0 ? null : "key " + n + " é",
+                    ClientIp = "10.0.0." + n % 250,
+                    Error = i % 5 == 0 ? n + " " + new string('密', 1500 + i) : null,
+                    TtftMs = i % 2 == 0 ? null : n,
+                    InputTokens = n * 3,
+                    Cost = n / 1e6,
+                    Stream = i % 2 == 0,
+                    ProtocolOut = i % 6 == 0 ? null : "p" + n,
+                };
+            }).ToList();
+            await store.InsertAsync(batch, [], Ct);
+            foreach (var want in batch)
+            {
+                var got = (await store.GetAsync(want.Id, Ct))!.Log;
+                Assert.Equal(want with { Attempts = [] }, got with { Attempts = [] });
+                Assert.Equal(want.Attempts, got.Attempts);
+            }
+        }
+    }
+
+    [Fact]
     public async Task Request_logs_insert_query_with_cursor_detail_and_cleanup()
     {
         var store = new RequestLogStore(_db);

@@ -17,10 +17,11 @@ internal sealed class RequestLogWriter : IAsyncDisposable
 {
     public const int Capacity = 20_000;
     private const int BatchSize = 500;
+    private static readonly TimeSpan MaxBatchWait = TimeSpan.FromMilliseconds(200);
     private readonly ConcurrentQueue<(RequestLog Log, RequestBody? Body)> _queue = new();
     private int _count; // entries reserved in the queue, the bound's measure
     private int _completed; // 1 once shutdown began: later logs are dropped (and counted), queued ones still written
-    // Set by Enqueue only while the writer sleeps on an empty queue (_idle = 1).
+    // Set by Enqueue while the writer sleeps on an empty queue (_idle = 1), and when a batch is full.
     private readonly ManualResetEventSlim _wake = new(false);
     private int _idle;
     private readonly RequestLogStore _store;
@@ -52,14 +53,15 @@ internal sealed class RequestLogWriter : IAsyncDisposable
     {
         // Reserve first, then look at _completed (both full fences): either this sees the shutdown and backs out, or
         // the writer, which exits only when completed with nothing reserved, waits for this entry.
-        if (Interlocked.Increment(ref _count) > Capacity || Volatile.Read(ref _completed) == 1)
+        var count = Interlocked.Increment(ref _count);
+        if (count > Capacity || Volatile.Read(ref _completed) == 1)
         {
             Interlocked.Decrement(ref _count);
             Interlocked.Increment(ref _dropped);
             return;
         }
         _queue.Enqueue((log, body)); // its CAS is a full fence: the idle flag below is read after the entry is visible
-        if (Volatile.Read(ref _idle) == 1) _wake.Set();
+        if (count == BatchSize || Volatile.Read(ref _idle) == 1) _wake.Set();
     }
 
     /// <summary>Blocks until an entry is queued or the writer is completed; false when completed and empty.</summary>
@@ -112,9 +114,12 @@ internal sealed class RequestLogWriter : IAsyncDisposable
         }
         while (WaitForEntries())
         {
-            // Gather what is there now (up to a batch); a short pause lets bursts coalesce.
+            // Less than a batch: wait up to 200 ms for a full one, so that rows go in big transactions. Not longer
+            // than it takes to fill: logs that wait in the queue through garbage collections get promoted to older
+            // generations, which made collections on the relay's threads dearer.
+            _wake.Reset();
             if (Volatile.Read(ref _count) < BatchSize && Volatile.Read(ref _completed) == 0 && !_stop.IsCancellationRequested)
-                stop.WaitOne(200);
+                _wake.Wait(MaxBatchWait);
             while (logs.Count < BatchSize && _queue.TryDequeue(out var item))
             {
                 logs.Add(item.Log);

@@ -34,7 +34,7 @@ internal sealed class RequestLogStore(Database db)
 {
     private const string Entity = "request log";
 
-    private const string Columns =
+    public const string Columns =
         "id, started_at, api_key_id, api_key_name, client_ip, requested_model, group_name, channel_id, channel_name, upstream_model, status, error, " +
         "latency_ms, ttft_ms, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, cost, stream, protocol_in, protocol_out, attempts";
 
@@ -50,7 +50,7 @@ internal sealed class RequestLogStore(Database db)
         if (logs.Count == 0 && bodies.Count == 0) return Task.CompletedTask;
         return db.TransactAsync(Entity, async (conn, tx) =>
         {
-            if (conn is SqliteConnection sqlite) SqliteLogInsert.Run(sqlite, InsertSql, logs);
+            if (conn is SqliteConnection sqlite) SqliteLogInsert.Run(sqlite, logs);
             else await InsertWithAdoAsync(conn, tx, logs, ct);
             foreach (var b in bodies)
             {

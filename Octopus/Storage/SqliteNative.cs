@@ -20,13 +20,17 @@ internal static class SqliteNative
         lock (Gate)
         {
             if (_done) return;
-            try
+            // The provider's P/Invokes, and SqliteLogInsert's own binds.
+            foreach (var assembly in (Assembly[])[typeof(SQLite3Provider_e_sqlite3).Assembly, typeof(SqliteNative).Assembly])
             {
-                NativeLibrary.SetDllImportResolver(typeof(SQLite3Provider_e_sqlite3).Assembly, Resolve);
-            }
-            catch (InvalidOperationException)
-            {
-                // Someone already installed a resolver for the provider assembly; keep theirs.
+                try
+                {
+                    NativeLibrary.SetDllImportResolver(assembly, Resolve);
+                }
+                catch (InvalidOperationException)
+                {
+                    // Someone already installed a resolver for that assembly; keep theirs.
+                }
             }
             raw.SetProvider(new SQLite3Provider_e_sqlite3());
             Configure();

@@ -5,7 +5,7 @@ using Octopus.Domain;
 using Octopus.Stats;
 using Octopus.Storage;
 
-// Request-log batch insert on SQLite, time per row (and the process CPU per row of the store): the store's insert (the SQLite API, positional binds) beside the
+// Request-log batch insert on SQLite, time per row (and the process CPU per row of the store): the store's insert (SqliteLogInsert: eight rows a statement, direct binds) beside the
 // same rows through a prepared Microsoft.Data.Sqlite command, as the store wrote them before. Batches of 500 (the
 // log writer's batch), alternating, medians. Usage: scripts/bench-logs.sh [batches]
 // BENCH_LOGS_STORE_ONLY=1 times the store alone (for a profiler).
@@ -70,7 +70,7 @@ for (var b = 0; b < batches; b++)
 double Median(List<double> xs) { xs.Sort(); return xs[xs.Count / 2]; }
 // Single-threaded and synchronous underneath, so wall time is this thread's CPU time (plus the WAL writes).
 Console.WriteLine($"request-log insert on SQLite, {batches} batches of {BatchSize} rows each way, medians:");
-Console.WriteLine($"  store (SQLite API, positional binds)        {Median(sqliteApi),6:F1} µs per row ({storeCpu.Sum() / (storeCpu.Count * BatchSize):F2} µs CPU per row over all batches after 20)");
+Console.WriteLine($"  store (SqliteLogInsert)                    {Median(sqliteApi),6:F1} µs per row ({storeCpu.Sum() / (storeCpu.Count * BatchSize):F2} µs CPU per row over all batches after 20)");
 Console.WriteLine($"  prepared Microsoft.Data.Sqlite command      {Median(command),6:F1} µs per row");
 SqliteConnection.ClearAllPools();
 foreach (var f in new[] { path, path + "-wal", path + "-shm" }) File.Delete(f);
