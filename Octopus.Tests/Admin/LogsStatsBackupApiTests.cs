@@ -43,9 +43,12 @@ public abstract class LogsStatsBackupApiTests : AdminTestBase
     public async Task Logs_list_filters_pages_by_cursor_and_shows_detail_with_attempts_and_body()
     {
         const long t0 = 1_750_000_000_000;
+        // Ids as the relay mints them, from the arrival time (time filters rely on it).
+        static long Id(int i) => LogIds.Floor(t0 + i * 60_000);
+        static long[] Ids(params int[] i) => [.. i.Select(Id)];
         var logs = Enumerable.Range(1, 7).Select(i => new RequestLog
         {
-            Id = i,
+            Id = Id(i),
             Time = t0 + i * 60_000,
             ApiKeyId = i % 2 == 0 ? 2 : 1,
             GroupName = i <= 4 ? "gpt-4o" : "claude",
@@ -57,32 +60,32 @@ public abstract class LogsStatsBackupApiTests : AdminTestBase
             ProtocolIn = "openai_chat",
             Attempts = [new RequestAttempt { ChannelId = 10, ChannelName = "c", BaseUrl = "https://u", Model = "m", KeyId = 5, Status = 502, Error = "bad gateway", DurationMs = 12 }],
         }).ToList();
-        await Server.Get<RequestLogStore>().InsertAsync(logs, [new RequestBody { LogId = 3, Time = t0, Request = "{\"q\":1}", Response = "{\"e\":1}" }], Ct);
+        await Server.Get<RequestLogStore>().InsertAsync(logs, [new RequestBody { LogId = Id(3), Time = t0, Request = "{\"q\":1}", Response = "{\"e\":1}" }], Ct);
 
         var (status, page) = await Admin.GetJsonAsync("/api/v1/logs?limit=3");
         Assert.Equal(200, status);
-        Assert.Equal([7L, 6, 5], page!["items"]!.AsArray().Select(l => l!["id"]!.GetValue<long>()));
+        Assert.Equal(Ids(7, 6, 5), page!["items"]!.AsArray().Select(l => l!["id"]!.GetValue<long>()));
         Assert.False(page["items"]![0]!.AsObject().ContainsKey("attempts"));
         var cursor = page["next_cursor"]!.GetValue<long>();
         page = (await Admin.GetJsonAsync($"/api/v1/logs?limit=3&cursor={cursor}")).Body;
-        Assert.Equal([4L, 3, 2], page!["items"]!.AsArray().Select(l => l!["id"]!.GetValue<long>()));
+        Assert.Equal(Ids(4, 3, 2), page!["items"]!.AsArray().Select(l => l!["id"]!.GetValue<long>()));
         page = (await Admin.GetJsonAsync($"/api/v1/logs?limit=3&cursor={page["next_cursor"]}")).Body;
-        Assert.Equal([1L], page!["items"]!.AsArray().Select(l => l!["id"]!.GetValue<long>()));
+        Assert.Equal(Ids(1), page!["items"]!.AsArray().Select(l => l!["id"]!.GetValue<long>()));
         Assert.Null(page["next_cursor"]);
 
-        Assert.Equal([3L], (await Admin.GetJsonAsync("/api/v1/logs?status=error")).Body!["items"]!.AsArray().Select(l => l!["id"]!.GetValue<long>()));
-        Assert.Equal([4L, 2], (await Admin.GetJsonAsync("/api/v1/logs?group=gpt-4o&api_key_id=2")).Body!["items"]!.AsArray().Select(l => l!["id"]!.GetValue<long>()));
+        Assert.Equal(Ids(3), (await Admin.GetJsonAsync("/api/v1/logs?status=error")).Body!["items"]!.AsArray().Select(l => l!["id"]!.GetValue<long>()));
+        Assert.Equal(Ids(4, 2), (await Admin.GetJsonAsync("/api/v1/logs?group=gpt-4o&api_key_id=2")).Body!["items"]!.AsArray().Select(l => l!["id"]!.GetValue<long>()));
         var from = Octopus.Admin.Times.Format(t0 + 2 * 60_000);
-        Assert.Equal([3L, 2], (await Admin.GetJsonAsync($"/api/v1/logs?from={from}&to={t0 + 4 * 60_000}")).Body!["items"]!.AsArray().Select(l => l!["id"]!.GetValue<long>()));
+        Assert.Equal(Ids(3, 2), (await Admin.GetJsonAsync($"/api/v1/logs?from={from}&to={t0 + 4 * 60_000}")).Body!["items"]!.AsArray().Select(l => l!["id"]!.GetValue<long>()));
         Assert.Empty((await Admin.GetJsonAsync("/api/v1/logs?channel_id=11")).Body!["items"]!.AsArray());
         AssertError(400, "validation_failed", await Admin.GetJsonAsync("/api/v1/logs?from=yesterday&limit=0&status=meh"), "from", "limit", "status");
 
-        var (detailStatus, detail) = await Admin.GetJsonAsync("/api/v1/logs/3");
+        var (detailStatus, detail) = await Admin.GetJsonAsync($"/api/v1/logs/{Id(3)}");
         Assert.Equal(200, detailStatus);
         Assert.Equal(502, detail!["status"]!.GetValue<int>());
         Assert.Equal("bad gateway", detail["attempts"]![0]!["error"]!.GetValue<string>());
         Assert.Equal("{\"q\":1}", detail["body"]!["request"]!.GetValue<string>());
-        var noBody = (await Admin.GetJsonAsync("/api/v1/logs/4")).Body!;
+        var noBody = (await Admin.GetJsonAsync($"/api/v1/logs/{Id(4)}")).Body!;
         Assert.True(noBody.AsObject().ContainsKey("body"));
         Assert.Null(noBody["body"]);
         AssertError(404, "not_found", await Admin.GetJsonAsync("/api/v1/logs/999"));

@@ -38,7 +38,7 @@ public sealed class BodyCaptureTests
         for (var i = 0; i < n; i++)
         {
             var time = (i % 2 == 0 ? old : recent) + i;
-            var id = LogIds.Next(time);
+            var id = LogIds.Floor(time); // as minted on arrival at that time
             writer.Enqueue(new RequestLog
             {
                 Id = id, Time = time, RequestedModel = "m", GroupName = "m", Status = 200, LatencyMs = 12, ProtocolIn = "openai_chat",

@@ -12,14 +12,16 @@ namespace Octopus.Tests.Stats;
 /// </summary>
 public sealed class RequestLogWriterTests
 {
-    private static long _next = LogIds.Next(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-
-    private static RequestLog Log() => new()
+    private static RequestLog Log()
     {
-        Id = Interlocked.Increment(ref _next), Time = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), ApiKeyId = 1, GroupName = "g", Status = 200,
-        LatencyMs = 3, InputTokens = 2, OutputTokens = 1, ProtocolIn = "openai_chat",
-        Attempts = [new RequestAttempt { ChannelId = 1, ChannelName = "c", BaseUrl = "http://127.0.0.1:1/v1", Model = "m", KeyId = 1, Status = 200, DurationMs = 3 }],
-    };
+        var time = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        return new()
+        {
+            Id = LogIds.Next(time), Time = time, ApiKeyId = 1, GroupName = "g", Status = 200,
+            LatencyMs = 3, InputTokens = 2, OutputTokens = 1, ProtocolIn = "openai_chat",
+            Attempts = [new RequestAttempt { ChannelId = 1, ChannelName = "c", BaseUrl = "http://127.0.0.1:1/v1", Model = "m", KeyId = 1, Status = 200, DurationMs = 3 }],
+        };
+    }
 
     private static async Task<long> CountAsync(Database db)
     {
@@ -89,10 +91,36 @@ public sealed class RequestLogWriterTests
         Assert.Equal(2, page.Items.Count);
         var rewritten = Assert.Single(page.Items, l => l.RequestedModel == "mine");
         Assert.NotEqual(mine.Id, rewritten.Id);
+        // Same time and counter under the new instance number: the id still dates the log (time filters rely on it).
+        Assert.Equal(LogIds.WithInstance(mine.Id, LogIds.Instance), rewritten.Id);
         Assert.Single(page.Items, l => l.RequestedModel is null && l.Time == next.Time);
         Assert.Equal(mine with { Id = rewritten.Id, Attempts = [] }, rewritten with { Attempts = [] });
         // The captured body follows its log to the new id.
         Assert.Equal("{\"mine\":true}", (await store.GetAsync(rewritten.Id, CancellationToken.None))!.Body!.Request);
+    }
+
+    [Fact]
+    public async Task Reminted_logs_that_share_a_time_and_counter_get_distinct_ids()
+    {
+        // Logs queued across an earlier change of instance number can differ only in it; minted again under one
+        // instance number they would clash with each other.
+        await using var tdb = await TestDatabase.CreateAsync(DbKind.Sqlite);
+        var db = await tdb.OpenMigratedAsync();
+        var store = new RequestLogStore(db);
+        var a = Log() with { RequestedModel = "a" };
+        var b = a with { Id = LogIds.WithInstance(a.Id, LogIds.Instance + 1), RequestedModel = "b" };
+        await store.InsertAsync([a with { GroupName = "other instance" }], [], CancellationToken.None);
+
+        await using var writer = new RequestLogWriter(store, NullLogger<RequestLogWriter>.Instance);
+        writer.Enqueue(a, null);
+        writer.Enqueue(b, null);
+        await writer.DrainAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+
+        Assert.Equal(2, writer.Written);
+        Assert.Equal(0, writer.WriteFailures);
+        var page = await store.QueryAsync(new RequestLogFilter { Group = "g", From = a.Time, To = a.Time + 1 }, CancellationToken.None);
+        Assert.Equal(["a", "b"], page.Items.Select(l => l.RequestedModel!).Order());
+        Assert.All(page.Items, l => Assert.Equal(LogIds.TimeOf(a.Id), LogIds.TimeOf(l.Id)));
     }
 
     [Fact]

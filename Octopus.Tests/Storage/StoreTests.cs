@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Octopus.Domain;
+using Octopus.Stats;
 using Octopus.Storage;
 using Octopus.Tests.Infrastructure;
 
@@ -71,6 +72,20 @@ public abstract class StoreTests : IAsyncLifetime
         Assert.Equal(Octopus.Storage.Migrations.Schema.All.Select(m => (long)m.Version), after);
         Assert.Equal(before, after);
         Assert.Equal(after.Count, await ScalarAsync("SELECT COUNT(*) FROM schema_migrations"));
+    }
+
+    [Fact]
+    public async Task The_request_log_time_index_is_gone_and_bodies_keep_theirs()
+    {
+        // Migration 6: time filters on request_logs bound the primary key; request_bodies still filter on started_at.
+        var count = (string name) => ScalarAsync(Kind switch
+        {
+            DbKind.Sqlite => $"SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = '{name}'",
+            DbKind.Postgres => $"SELECT COUNT(*) FROM pg_indexes WHERE indexname = '{name}'",
+            _ => $"SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() AND index_name = '{name}'",
+        });
+        Assert.Equal(0, await count("ix_request_logs_started_at"));
+        Assert.Equal(1, await count("ix_request_bodies_started_at"));
     }
 
     [Fact]
@@ -569,12 +584,15 @@ public abstract class StoreTests : IAsyncLifetime
     public async Task Request_logs_insert_query_with_cursor_detail_and_cleanup()
     {
         var store = new RequestLogStore(_db);
-        const long t0 = 1_700_000_000_000;
-        var logs = Enumerable.Range(1, 25).Select(i => Log(i, t0 + i * 1000, i % 5 == 0 ? 502 : 200, group: i % 2 == 0 ? "even" : "odd", channel: i <= 10 ? 1 : 2)).ToList();
-        var bodies = logs.Where(l => l.Id % 3 == 0)
-            .Select(l => new RequestBody { LogId = l.Id, Time = l.Time, Request = "{\"n\":" + l.Id + "}", Response = new string('r', 100) }).ToList();
-        await store.InsertAsync(logs.Take(10).ToList(), bodies.Where(b => b.LogId <= 10).ToList(), Ct);
-        await store.InsertAsync(logs.Skip(10).ToList(), bodies.Where(b => b.LogId > 10).ToList(), Ct);
+        const long t0 = 1_750_000_000_000;
+        // Ids as the relay mints them: from the arrival time (LogIds), which time filters and retention rely on.
+        static long Id(int i) => LogIds.Floor(t0 + i * 1000);
+        static long[] Ids(params int[] i) => [.. i.Select(Id)];
+        var logs = Enumerable.Range(1, 25).Select(i => Log(Id(i), t0 + i * 1000, i % 5 == 0 ? 502 : 200, group: i % 2 == 0 ? "even" : "odd", channel: i <= 10 ? 1 : 2)).ToList();
+        var bodies = Enumerable.Range(1, 25).Where(i => i % 3 == 0)
+            .Select(i => new RequestBody { LogId = Id(i), Time = t0 + i * 1000, Request = "{\"n\":" + i + "}", Response = new string('r', 100) }).ToList();
+        await store.InsertAsync(logs.Take(10).ToList(), bodies.Where(b => b.LogId <= Id(10)).ToList(), Ct);
+        await store.InsertAsync(logs.Skip(10).ToList(), bodies.Where(b => b.LogId > Id(10)).ToList(), Ct);
 
         // Newest first, cursor pages through everything exactly once.
         var seen = new List<long>();
@@ -586,21 +604,21 @@ public abstract class StoreTests : IAsyncLifetime
             cursor = p.NextCursor;
             if (cursor is null) break;
         }
-        Assert.Equal(Enumerable.Range(1, 25).Reverse().Select(i => (long)i), seen);
+        Assert.Equal(Enumerable.Range(1, 25).Reverse().Select(Id), seen);
 
         var errors = await store.QueryAsync(new RequestLogFilter { Status = "error" }, Ct);
-        Assert.Equal([25L, 20, 15, 10, 5], errors.Items.Select(l => l.Id));
+        Assert.Equal(Ids(25, 20, 15, 10, 5), errors.Items.Select(l => l.Id));
         Assert.Null(errors.NextCursor);
         Assert.Equal(20, (await store.QueryAsync(new RequestLogFilter { Status = "ok", Limit = 100 }, Ct)).Items.Count);
         Assert.Equal(5, (await store.QueryAsync(new RequestLogFilter { Status = "502" }, Ct)).Items.Count);
         var even2 = await store.QueryAsync(new RequestLogFilter { Group = "even", ChannelId = 2, ApiKeyId = 5 }, Ct);
-        Assert.Equal([24L, 22, 20, 18, 16, 14, 12], even2.Items.Select(l => l.Id));
+        Assert.Equal(Ids(24, 22, 20, 18, 16, 14, 12), even2.Items.Select(l => l.Id));
         var window = await store.QueryAsync(new RequestLogFilter { From = t0 + 5000, To = t0 + 8000 }, Ct);
-        Assert.Equal([7L, 6, 5], window.Items.Select(l => l.Id));
+        Assert.Equal(Ids(7, 6, 5), window.Items.Select(l => l.Id));
         Assert.Empty((await store.QueryAsync(new RequestLogFilter { ApiKeyId = 6 }, Ct)).Items);
         await Assert.ThrowsAsync<ArgumentException>(() => store.QueryAsync(new RequestLogFilter { Status = "bad" }, Ct));
 
-        var detail = await store.GetAsync(15, Ct);
+        var detail = await store.GetAsync(Id(15), Ct);
         Assert.NotNull(detail);
         Assert.Equal(502, detail.Log.Status);
         Assert.Equal("upstream said no", detail.Log.Error);
@@ -612,7 +630,7 @@ public abstract class StoreTests : IAsyncLifetime
         Assert.Equal("boom", detail.Log.Attempts[0].Error);
         Assert.Equal(4, detail.Log.Attempts[1].KeyId);
         Assert.Equal("{\"n\":15}", detail.Body!.Request);
-        Assert.Null((await store.GetAsync(16, Ct))!.Body);
+        Assert.Null((await store.GetAsync(Id(16), Ct))!.Body);
         Assert.Null(await store.GetAsync(999, Ct));
 
         // Logs 1..9 are older than t0+10s; bodies older than t0+20s are 3,6,...,18.
@@ -628,6 +646,26 @@ public abstract class StoreTests : IAsyncLifetime
         Assert.Equal(2, await ScalarAsync("SELECT COUNT(*) FROM request_bodies")); // 21 and 24
         await store.ReclaimSpaceAsync(Ct);
         Assert.Equal(0, (await store.PreviewCleanupAsync(t0 + 10_000, t0 + 10_000, Ct)).Logs);
+    }
+
+    [Fact]
+    public async Task Request_log_time_bounds_find_rows_whose_id_lies_after_their_start()
+    {
+        // Before migration 6 ids were minted when a request ended: a 20-minute stream's id lies 20 minutes past its
+        // started_at. Upper time bounds and retention still find such rows; lower bounds are exact.
+        var store = new RequestLogStore(_db);
+        const long t0 = 1_750_000_000_000;
+        var early = Log(LogIds.Floor(t0 + 20 * 60_000), t0, 200);
+        var onTime = Log(LogIds.Floor(t0 + 5_000) + 1, t0 + 5_000, 200);
+        var late = Log(LogIds.Floor(t0 + 10_000) + 2, t0 + 10_000, 200);
+        await store.InsertAsync([early, onTime, late], [], Ct);
+
+        Assert.Equal([early.Id, onTime.Id], (await store.QueryAsync(new RequestLogFilter { To = t0 + 10_000 }, Ct)).Items.Select(l => l.Id));
+        Assert.Equal([late.Id, onTime.Id], (await store.QueryAsync(new RequestLogFilter { From = t0 + 1 }, Ct)).Items.Select(l => l.Id));
+        Assert.Equal([early.Id], (await store.QueryAsync(new RequestLogFilter { From = t0, To = t0 + 1 }, Ct)).Items.Select(l => l.Id));
+        Assert.Equal(2, (await store.PreviewCleanupAsync(t0 + 10_000, 0, Ct)).Logs);
+        Assert.Equal(2, await store.DeleteLogsBeforeAsync(t0 + 10_000, 1, Ct));
+        Assert.Equal([late.Id], (await store.QueryAsync(new RequestLogFilter(), Ct)).Items.Select(l => l.Id));
     }
 
     // ---------- backup ----------

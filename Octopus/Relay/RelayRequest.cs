@@ -14,7 +14,20 @@ internal sealed class RelayRequest
     /// <summary>Gemini batchEmbedContents (rather than embedContent).</summary>
     public bool GeminiBatch { get; init; }
     public long StartedAt { get; } = Stopwatch.GetTimestamp();
-    public long Time { get; init; }
+
+    /// <summary>Unix milliseconds when the request arrived; setting it mints the log id.</summary>
+    public required long Time
+    {
+        get;
+        init
+        {
+            field = value;
+            LogId = Stats.LogIds.Next(value);
+        }
+    }
+
+    /// <summary>Minted on arrival, not when the log is queued: ids follow arrival order (<see cref="Stats.LogIds"/>).</summary>
+    public long LogId { get; private init; }
     public ApiKey? ApiKey { get; set; }
     public byte[] Body { get; set; } = [];
     public RequestInfo Info { get; set; } = new();
@@ -51,9 +64,9 @@ internal sealed class RelayRequest
 
     public long ElapsedMs => (long)Stopwatch.GetElapsedTime(StartedAt).TotalMilliseconds;
 
-    public RequestLog ToLog(long id, double cost) => new()
+    public RequestLog ToLog(double cost) => new()
     {
-        Id = id,
+        Id = LogId,
         Time = Time,
         ApiKeyId = ApiKey?.Id,
         ApiKeyName = ApiKey?.Name,

@@ -6,6 +6,9 @@ namespace Octopus.Stats;
 /// admin UI (JavaScript numbers) reads them exactly, for about 34 years. Instances sharing a database pick their
 /// instance number at random; when two picked the same one, the log writer meets the clash as a duplicate key and
 /// calls <see cref="ChangeInstance"/>.
+/// A request's id is minted when it arrives, from its arrival time, so an id's time is its log's `started_at`: later
+/// only when more than 256 requests arrive in one millisecond or the clock steps back. The log table's time filters
+/// and retention therefore run on the primary key (<see cref="Floor"/>) with no index on `started_at` to keep up.
 /// </summary>
 internal static class LogIds
 {
@@ -35,4 +38,12 @@ internal static class LogIds
     }
 
     public static long TimeOf(long id) => (id >> 13) + Epoch;
+
+    /// <summary>The smallest id minted at or after <paramref name="unixMs"/>.</summary>
+    public static long Floor(long unixMs) => Math.Max(0, unixMs - Epoch) << 13;
+
+    /// <summary>The same time and counter under another instance number.</summary>
+    public static long WithInstance(long id, long instance) => (id & ~(InstanceMask << 8)) | ((instance & InstanceMask) << 8);
+
+    private const long InstanceMask = 31;
 }

@@ -168,17 +168,20 @@ internal sealed class RequestLogWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// New ids for a batch that clashed, its bodies following their logs. They are minted past the current millisecond:
-    /// ids only grow, so minted at the logs' own (earlier) times they would continue the old instance number's range.
+    /// New ids for a batch that clashed, its bodies following their logs: the same times and counters under the new
+    /// instance number, so an id's time stays its log's arrival time (the log table's time filters rely on it). Logs
+    /// queued across an earlier change of instance can share a time and counter; such a one takes the next instance
+    /// number free in this batch.
     /// </summary>
     private static void Remint(List<RequestLog> logs, List<RequestBody> bodies)
     {
-        var after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 1;
+        var instance = LogIds.Instance;
         var ids = new Dictionary<long, long>(logs.Count);
+        var taken = new HashSet<long>(logs.Count);
         for (var i = 0; i < logs.Count; i++)
         {
-            // At most 128 a millisecond, so a big batch does not run its counter into the next instance numbers.
-            var id = LogIds.Next(Math.Max(logs[i].Time, after + i / 128));
+            var id = LogIds.WithInstance(logs[i].Id, instance);
+            for (var k = 1; !taken.Add(id) && k < 32; k++) id = LogIds.WithInstance(logs[i].Id, instance + k);
             ids[logs[i].Id] = id;
             logs[i] = logs[i] with { Id = id };
         }

@@ -38,8 +38,7 @@ internal sealed class RequestRecorder(StatsAggregator aggregator, PriceBook pric
             aggregator.Add(key, ok, usage, cost, latency, r.TtftMs ?? 0);
         }
 
-        var id = LogIds.Next(r.Time);
-        var body = _capture.Capture(id, r.Time, !ok, r.Body, r.ResponseBody);
-        logs.Enqueue(r.ToLog(id, cost), body);
+        var body = _capture.Capture(r.LogId, r.Time, !ok, r.Body, r.ResponseBody);
+        logs.Enqueue(r.ToLog(cost), body);
     }
 }

@@ -4,6 +4,7 @@ using System.Globalization;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Octopus.Domain;
+using Octopus.Stats;
 
 namespace Octopus.Storage;
 
@@ -33,6 +34,13 @@ internal sealed record CleanupPreview(long Logs, long Bodies, long Bytes);
 internal sealed class RequestLogStore(Database db)
 {
     private const string Entity = "request log";
+
+    /// <summary>
+    /// How far past its log's `started_at` an id's time may lie and still be found by an upper time bound: ids minted
+    /// since migration 6 lie on it (LogIds); older ones were minted when the request ended, up to a request's length
+    /// later.
+    /// </summary>
+    internal const long TimeSlackMs = 3_600_000;
 
     public const string Columns =
         "id, started_at, api_key_id, api_key_name, client_ip, requested_model, group_name, channel_id, channel_name, upstream_model, status, error, " +
@@ -138,8 +146,9 @@ internal sealed class RequestLogStore(Database db)
     {
         var limit = Math.Clamp(filter.Limit, 1, 500);
         var parts = new List<string>();
-        if (filter.From is not null) parts.Add("started_at >= @From");
-        if (filter.To is not null) parts.Add("started_at < @To");
+        // Time bounds go on the primary key (LogIds): exact from below, with TimeSlack from above.
+        if (filter.From is not null) parts.Add("id >= @IdFrom AND started_at >= @From");
+        if (filter.To is not null) parts.Add("id < @IdTo AND started_at < @To");
         if (filter.Group is not null) parts.Add("group_name = @Group");
         if (filter.ChannelId is not null) parts.Add("channel_id = @ChannelId");
         if (filter.ApiKeyId is not null) parts.Add("api_key_id = @ApiKeyId");
@@ -161,7 +170,9 @@ internal sealed class RequestLogStore(Database db)
         var args = new RequestLogArgs
         {
             From = filter.From ?? 0,
+            IdFrom = LogIds.Floor(filter.From ?? 0),
             To = filter.To ?? 0,
+            IdTo = LogIds.Floor((filter.To ?? 0) + TimeSlackMs),
             Group = filter.Group ?? "",
             ChannelId = filter.ChannelId ?? 0,
             ApiKeyId = filter.ApiKeyId ?? 0,
@@ -199,8 +210,8 @@ internal sealed class RequestLogStore(Database db)
     {
         await DeleteBodiesBeforeAsync(beforeMs, batchSize, ct); // a body never outlives its log
         var sql = db.Kind == DbKind.MySql
-            ? "DELETE FROM request_logs WHERE started_at < @Before ORDER BY id LIMIT @Batch"
-            : "DELETE FROM request_logs WHERE id IN (SELECT id FROM request_logs WHERE started_at < @Before ORDER BY id LIMIT @Batch)";
+            ? "DELETE FROM request_logs WHERE id < @IdBefore AND started_at < @Before ORDER BY id LIMIT @Batch"
+            : "DELETE FROM request_logs WHERE id IN (SELECT id FROM request_logs WHERE id < @IdBefore AND started_at < @Before ORDER BY id LIMIT @Batch)";
         return await DeleteInBatchesAsync(sql, beforeMs, batchSize, ct);
     }
 
@@ -220,7 +231,8 @@ internal sealed class RequestLogStore(Database db)
         while (true)
         {
             ct.ThrowIfCancellationRequested();
-            var n = await db.RunAsync(Entity, async conn => await conn.ExecuteAsync(sql, new { Before = beforeMs, Batch = (long)batchSize }), ct);
+            var n = await db.RunAsync(Entity, async conn =>
+                await conn.ExecuteAsync(sql, new { Before = beforeMs, IdBefore = LogIds.Floor(beforeMs + TimeSlackMs), Batch = (long)batchSize }), ct);
             total += n;
             if (n < batchSize) return total; // each pass removes rows for good, so this ends
         }
@@ -232,8 +244,8 @@ internal sealed class RequestLogStore(Database db)
         {
             // ~200 bytes of fixed columns per log row, plus its variable text.
             var logs = await conn.QueryFirstAsync<CountBytesRow>(
-                $"SELECT {db.SumInt("1")} AS row_count, {db.SumInt(db.ByteLength("attempts") + " + " + db.ByteLength("error") + " + 200")} AS byte_count FROM request_logs WHERE started_at < @Before",
-                new { Before = logsBeforeMs });
+                $"SELECT {db.SumInt("1")} AS row_count, {db.SumInt(db.ByteLength("attempts") + " + " + db.ByteLength("error") + " + 200")} AS byte_count FROM request_logs WHERE id < @IdBefore AND started_at < @Before",
+                new { Before = logsBeforeMs, IdBefore = LogIds.Floor(logsBeforeMs + TimeSlackMs) });
             // Bodies go when their own retention ends or with their log.
             var bodies = await conn.QueryFirstAsync<CountBytesRow>(
                 $"SELECT {db.SumInt("1")} AS row_count, {db.SumInt(db.ByteLength("request") + " + " + db.ByteLength("response"))} AS byte_count FROM request_bodies WHERE started_at < @Before OR started_at < @LogsBefore",
@@ -291,7 +303,9 @@ internal sealed class CountBytesRow
 internal sealed class RequestLogArgs
 {
     public long From { get; set; }
+    public long IdFrom { get; set; }
     public long To { get; set; }
+    public long IdTo { get; set; }
     public string Group { get; set; } = "";
     public long ChannelId { get; set; }
     public long ApiKeyId { get; set; }

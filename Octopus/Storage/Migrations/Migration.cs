@@ -13,3 +13,6 @@ internal sealed record SqlStep(string Sql) : MigrationStep;
 
 /// <summary>A secondary index; created only when missing (MySQL lacks CREATE INDEX IF NOT EXISTS).</summary>
 internal sealed record IndexStep(string Name, string Table, string Columns) : MigrationStep;
+
+/// <summary>Drops a secondary index if it is there (MySQL lacks DROP INDEX IF EXISTS).</summary>
+internal sealed record DropIndexStep(string Name, string Table) : MigrationStep;

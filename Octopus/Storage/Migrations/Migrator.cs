@@ -80,16 +80,24 @@ internal static class Migrator
                 await conn.ExecuteAsync(Schema.Render(s.Sql, kind), transaction: tx);
                 break;
             case IndexStep i when kind == DbKind.MySql:
-                var exists = await conn.ExecuteScalarAsync<long>(
-                    "SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = @Table AND index_name = @Name",
-                    new { i.Table, i.Name, Cancel = ct }, tx);
-                if (exists == 0) await conn.ExecuteAsync($"CREATE INDEX {i.Name} ON {i.Table} ({i.Columns})", transaction: tx);
+                if (!await IndexExistsAsync(conn, tx, i.Table, i.Name, ct)) await conn.ExecuteAsync($"CREATE INDEX {i.Name} ON {i.Table} ({i.Columns})", transaction: tx);
                 break;
             case IndexStep i:
                 await conn.ExecuteAsync($"CREATE INDEX IF NOT EXISTS {i.Name} ON {i.Table} ({i.Columns})", transaction: tx);
                 break;
+            case DropIndexStep d when kind == DbKind.MySql:
+                if (await IndexExistsAsync(conn, tx, d.Table, d.Name, ct)) await conn.ExecuteAsync($"DROP INDEX {d.Name} ON {d.Table}", transaction: tx);
+                break;
+            case DropIndexStep d:
+                await conn.ExecuteAsync($"DROP INDEX IF EXISTS {d.Name}", transaction: tx);
+                break;
         }
     }
+
+    private static async Task<bool> IndexExistsAsync(DbConnection conn, DbTransaction tx, string table, string name, CancellationToken ct) =>
+        await conn.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = @Table AND index_name = @Name",
+            new { Table = table, Name = name, Cancel = ct }, tx) > 0;
 
     private static async Task LockAsync(DbKind kind, DbConnection conn, CancellationToken ct)
     {

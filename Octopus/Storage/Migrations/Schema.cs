@@ -246,6 +246,12 @@ internal static class Schema
                 """),
             new SqlStep("INSERT INTO config_version (id, version, updated_at) VALUES (1, 0, 0)"),
         ]),
+        new(6, "request log time filters on the primary key",
+        [
+            // Log ids are minted on arrival from the arrival time (LogIds), so time filters and retention bound the
+            // primary key instead; keeping this index up cost the log writer about a sixth of its time per row.
+            new DropIndexStep("ix_request_logs_started_at", "request_logs"),
+        ]),
     ];
 
     /// <summary>Replaces the type placeholders for one dialect.</summary>
