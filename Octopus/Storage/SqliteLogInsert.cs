@@ -32,33 +32,34 @@ internal static class SqliteLogInsert
     {
         if (logs.Count == 0) return;
         var db = conn.Handle!;
-        sqlite3_stmt? many = null;
-        if (logs.Count >= RowsPerStatement) Check(raw.sqlite3_prepare_v2(db, InsertMany, out many), db);
-        Check(raw.sqlite3_prepare_v2(db, InsertOne, out var one), db);
+        using var many = logs.Count >= RowsPerStatement ? Prepare(db, InsertMany) : null;
+        using var one = Prepare(db, InsertOne);
         var text = new RowText(4096);
         var json = new ArrayBufferWriter<byte>(512);
-        using (many)
-        using (one)
-        using (var jsonWriter = new Utf8JsonWriter(json))
+        using var jsonWriter = new Utf8JsonWriter(json);
+        var i = 0;
+        for (; i + RowsPerStatement <= logs.Count; i += RowsPerStatement)
         {
-            var i = 0;
-            for (; i + RowsPerStatement <= logs.Count; i += RowsPerStatement)
-            {
-                var stmt = many!.DangerousGetHandle();
-                text.Start();
-                for (var r = 0; r < RowsPerStatement; r++) BindRow(stmt, Columns * r, logs[i + r], text, json, jsonWriter);
-                Step(stmt, db);
-            }
-            for (; i < logs.Count; i++)
-            {
-                var stmt = one.DangerousGetHandle();
-                text.Start();
-                BindRow(stmt, 0, logs[i], text, json, jsonWriter);
-                Step(stmt, db);
-            }
+            var stmt = many!.DangerousGetHandle();
+            text.Start();
+            for (var r = 0; r < RowsPerStatement; r++) BindRow(stmt, Columns * r, logs[i + r], text, json, jsonWriter);
+            Step(stmt, db);
         }
-        // The statements read the text buffers until they were finalized just above.
+        for (; i < logs.Count; i++)
+        {
+            var stmt = one.DangerousGetHandle();
+            text.Start();
+            BindRow(stmt, 0, logs[i], text, json, jsonWriter);
+            Step(stmt, db);
+        }
+        // SQLite read the text buffers in each step above; nothing may collect them before the last one.
         GC.KeepAlive(text);
+    }
+
+    private static sqlite3_stmt Prepare(sqlite3 db, string sql)
+    {
+        Check(raw.sqlite3_prepare_v2(db, sql, out var stmt), db);
+        return stmt;
     }
 
     private static void Step(IntPtr stmt, sqlite3 db)
