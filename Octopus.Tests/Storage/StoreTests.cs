@@ -581,6 +581,33 @@ public abstract class StoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_first_attempt_success_is_stored_compact_and_reads_back_whole()
+    {
+        // Most logs have one attempt that repeats the row's channel, model and status: it is stored as
+        // "~KEY_ID DURATION_MS BASE_URL"; any other attempts keep the JSON list.
+        var store = new RequestLogStore(_db);
+        const long t0 = 1_750_000_000_000;
+        RequestAttempt Attempt(long channel, string model, int status, string? error = null) => new()
+        {
+            ChannelId = channel, ChannelName = "c", BaseUrl = "https://api.example.com/v1 ü", Model = model, KeyId = 42, Status = status, Error = error, DurationMs = 1234,
+        };
+        var single = Log(LogIds.Floor(t0) + 1, t0, 200) with { Attempts = [Attempt(1, "gpt-up", 200)] };
+        var otherModel = Log(LogIds.Floor(t0) + 2, t0, 200) with { Attempts = [Attempt(1, "gpt-other", 200)] };
+        var failed = Log(LogIds.Floor(t0) + 3, t0, 502) with { Attempts = [Attempt(1, "gpt-up", 502, "upstream 502")] };
+        var none = Log(LogIds.Floor(t0) + 4, t0, 401) with { ChannelId = null, ChannelName = null, UpstreamModel = null, Attempts = [] };
+        var batch = new[] { single, otherModel, failed, none }.Concat(Enumerable.Range(5, 12).Select(i => single with { Id = LogIds.Floor(t0) + i })).ToList();
+        await store.InsertAsync(batch, [], Ct); // eight a statement on SQLite, then one by one
+
+        foreach (var want in batch)
+        {
+            var got = (await store.GetAsync(want.Id, Ct))!.Log;
+            Assert.Equal(want.Attempts, got.Attempts);
+        }
+        Assert.Equal(13, await ScalarAsync("SELECT COUNT(*) FROM request_logs WHERE attempts = '~42 1234 https://api.example.com/v1 ü'"));
+        Assert.Equal(3, await ScalarAsync("SELECT COUNT(*) FROM request_logs WHERE attempts LIKE '[%'"));
+    }
+
+    [Fact]
     public async Task Request_logs_insert_query_with_cursor_detail_and_cleanup()
     {
         var store = new RequestLogStore(_db);

@@ -137,7 +137,7 @@ internal sealed class RequestLogStore(Database db)
             stream.Value = l.Stream;
             protocolIn.Value = l.ProtocolIn ?? "";
             protocolOut.Value = Db(l.ProtocolOut);
-            attempts.Value = JsonColumn.Write(l.Attempts);
+            attempts.Value = AttemptsColumn.Write(l);
             await cmd.ExecuteNonQueryAsync(ct);
         }
     }
@@ -290,7 +290,7 @@ internal sealed class RequestLogStore(Database db)
         Stream = r.Stream,
         ProtocolIn = r.ProtocolIn,
         ProtocolOut = r.ProtocolOut,
-        Attempts = JsonColumn.ReadAttempts(r.Attempts),
+        Attempts = AttemptsColumn.Read(r.Attempts, r.ChannelId, r.ChannelName, r.UpstreamModel, (int)r.Status),
     };
 }
 

@@ -72,9 +72,7 @@ internal static class SqliteLogInsert
     /// <summary>Binds <paramref name="l"/> to parameters <paramref name="o"/> + 1 to <paramref name="o"/> + 24.</summary>
     private static void BindRow(IntPtr stmt, int o, RequestLog l, RowText row, ArrayBufferWriter<byte> json, Utf8JsonWriter jsonWriter)
     {
-        json.ResetWrittenCount();
-        jsonWriter.Reset();
-        JsonColumn.Write(jsonWriter, l.Attempts);
+        AttemptsColumn.Write(l, json, jsonWriter);
         Native.sqlite3_bind_int64(stmt, o + 1, l.Id);
         Native.sqlite3_bind_int64(stmt, o + 2, l.Time);
         Int(stmt, o + 3, l.ApiKeyId);
