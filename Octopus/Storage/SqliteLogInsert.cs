@@ -35,21 +35,21 @@ internal static class SqliteLogInsert
         using var many = logs.Count >= RowsPerStatement ? Prepare(db, InsertMany) : null;
         using var one = Prepare(db, InsertOne);
         var text = new RowText(4096);
-        var json = new ArrayBufferWriter<byte>(512);
-        using var jsonWriter = new Utf8JsonWriter(json);
+        var attempts = new ArrayBufferWriter<byte>(512);
+        using var jsonWriter = new Utf8JsonWriter(attempts);
         var i = 0;
         for (; i + RowsPerStatement <= logs.Count; i += RowsPerStatement)
         {
             var stmt = many!.DangerousGetHandle();
             text.Start();
-            for (var r = 0; r < RowsPerStatement; r++) BindRow(stmt, Columns * r, logs[i + r], text, json, jsonWriter);
+            for (var r = 0; r < RowsPerStatement; r++) BindRow(stmt, Columns * r, logs[i + r], text, attempts, jsonWriter);
             Step(stmt, db);
         }
         for (; i < logs.Count; i++)
         {
             var stmt = one.DangerousGetHandle();
             text.Start();
-            BindRow(stmt, 0, logs[i], text, json, jsonWriter);
+            BindRow(stmt, 0, logs[i], text, attempts, jsonWriter);
             Step(stmt, db);
         }
         // SQLite read the text buffers in each step above; nothing may collect them before the last one.
@@ -70,9 +70,9 @@ internal static class SqliteLogInsert
     }
 
     /// <summary>Binds <paramref name="l"/> to parameters <paramref name="o"/> + 1 to <paramref name="o"/> + 24.</summary>
-    private static void BindRow(IntPtr stmt, int o, RequestLog l, RowText row, ArrayBufferWriter<byte> json, Utf8JsonWriter jsonWriter)
+    private static void BindRow(IntPtr stmt, int o, RequestLog l, RowText row, ArrayBufferWriter<byte> attempts, Utf8JsonWriter jsonWriter)
     {
-        AttemptsColumn.Write(l, json, jsonWriter);
+        AttemptsColumn.Write(l, attempts, jsonWriter);
         Native.sqlite3_bind_int64(stmt, o + 1, l.Id);
         Native.sqlite3_bind_int64(stmt, o + 2, l.Time);
         Int(stmt, o + 3, l.ApiKeyId);
@@ -96,7 +96,7 @@ internal static class SqliteLogInsert
         Native.sqlite3_bind_int64(stmt, o + 21, l.Stream ? 1 : 0);
         row.Bind(stmt, o + 22, l.ProtocolIn ?? "");
         row.Bind(stmt, o + 23, l.ProtocolOut);
-        row.Bind(stmt, o + 24, json.WrittenSpan);
+        row.Bind(stmt, o + 24, attempts.WrittenSpan);
     }
 
     private static int Length(string? s) => s?.Length ?? 0;
