@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using Octopus.Domain;
 
 namespace Octopus.Storage;
@@ -37,15 +38,7 @@ internal static class AttemptsColumn
             return;
         }
         var span = output.GetSpan(44 + Encoding.UTF8.GetMaxByteCount(a.BaseUrl.Length));
-        span[0] = (byte)Compact;
-        var n = 1;
-        a.KeyId.TryFormat(span[n..], out var written, default, CultureInfo.InvariantCulture);
-        n += written;
-        span[n++] = (byte)' ';
-        a.DurationMs.TryFormat(span[n..], out written, default, CultureInfo.InvariantCulture);
-        n += written;
-        span[n++] = (byte)' ';
-        n += Encoding.UTF8.GetBytes(a.BaseUrl, span[n..]);
+        Utf8.TryWrite(span, CultureInfo.InvariantCulture, $"{Compact}{a.KeyId} {a.DurationMs} {a.BaseUrl}", out var n);
         output.Advance(n);
     }
 

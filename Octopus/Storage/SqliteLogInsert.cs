@@ -99,8 +99,6 @@ internal static class SqliteLogInsert
         row.Bind(stmt, o + 24, attempts.WrittenSpan);
     }
 
-    private static int Length(string? s) => s?.Length ?? 0;
-
     private static void Int(IntPtr stmt, int index, long? value)
     {
         if (value is { } v) Native.sqlite3_bind_int64(stmt, index, v);
