@@ -59,7 +59,9 @@ trap cleanup EXIT
 
 # ---- canned payloads ----
 json='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"bench-model","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the benchmark upstream."},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":8,"total_tokens":20}}'
-chunk() { printf 'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"bench-model","choices":[{"index":0,"delta":%s,"finish_reason":%s}]}\n\n' "$1" "$2"; }
+# The OpenAI stream is what OpenAI sends when asked for usage, as the relay always asks: `"usage":null` in every chunk
+# but the last.
+chunk() { printf 'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"bench-model","choices":[{"index":0,"delta":%s,"finish_reason":%s}],"usage":null}\n\n' "$1" "$2"; }
 {
   chunk '{"role":"assistant","content":""}' null
   for i in $(seq 1 49); do chunk "{\"content\":\"tok$i \"}" null; done

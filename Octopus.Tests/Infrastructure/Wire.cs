@@ -70,8 +70,9 @@ public static class Wire
             model, a.Text);
     }
 
-    private static string OpenAIChunk(string model, string delta, string finish) => Fill(
-        """data: {"id":"chatcmpl-mock","object":"chat.completion.chunk","created":1700000000,"model":@MODEL@,"choices":[{"index":0,"delta":""" + delta + ""","finish_reason":""" + finish + "}]}\n\n",
+    /// <summary>Asked for usage (`stream_options.include_usage`), OpenAI puts `"usage":null` in every chunk but the last.</summary>
+    private static string OpenAIChunk(string model, string delta, string finish, bool includeUsage) => Fill(
+        """data: {"id":"chatcmpl-mock","object":"chat.completion.chunk","created":1700000000,"model":@MODEL@,"choices":[{"index":0,"delta":""" + delta + ""","finish_reason":""" + finish + "}]" + (includeUsage ? ""","usage":null}""" : "}") + "\n\n",
         model);
 
     public static List<string> OpenAIChatStream(string model, string text, bool includeUsage) => OpenAIChatStream(model, new Answer(text), includeUsage);
@@ -83,21 +84,21 @@ public static class Wire
     public static List<string> OpenAIChatStream(string model, Answer a, bool includeUsage)
     {
         var events = new List<string>();
-        if (!a.ToolCall || a.Thinking) events.Add(OpenAIChunk(model, """{"role":"assistant","content":""}""", "null"));
+        if (!a.ToolCall || a.Thinking) events.Add(OpenAIChunk(model, """{"role":"assistant","content":""}""", "null", includeUsage));
         if (a.Thinking)
-            foreach (var p in Pieces(ThinkingText)) events.Add(OpenAIChunk(model, """{"content":null,"reasoning_content":""" + J(p) + "}", "null"));
+            foreach (var p in Pieces(ThinkingText)) events.Add(OpenAIChunk(model, """{"content":null,"reasoning_content":""" + J(p) + "}", "null", includeUsage));
         if (a.ToolCall)
         {
             var role = a.Thinking ? "" : "\"role\":\"assistant\",\"content\":null,";
-            events.Add(OpenAIChunk(model, "{" + role + "\"tool_calls\":[{\"index\":0,\"id\":" + J(ChatCallId) + ""","type":"function","function":{"name":""" + J(ToolName) + ""","arguments":""}}]}""", "null"));
+            events.Add(OpenAIChunk(model, "{" + role + "\"tool_calls\":[{\"index\":0,\"id\":" + J(ChatCallId) + ""","type":"function","function":{"name":""" + J(ToolName) + ""","arguments":""}}]}""", "null", includeUsage));
             foreach (var p in Pieces(ToolArguments))
-                events.Add(OpenAIChunk(model, """{"tool_calls":[{"index":0,"function":{"arguments":""" + J(p) + "}}]}", "null"));
-            events.Add(OpenAIChunk(model, "{}", "\"tool_calls\""));
+                events.Add(OpenAIChunk(model, """{"tool_calls":[{"index":0,"function":{"arguments":""" + J(p) + "}}]}", "null", includeUsage));
+            events.Add(OpenAIChunk(model, "{}", "\"tool_calls\"", includeUsage));
         }
         else
         {
-            foreach (var p in Pieces(a.Text)) events.Add(OpenAIChunk(model, """{"content":""" + J(p) + "}", "null"));
-            events.Add(OpenAIChunk(model, "{}", "\"stop\""));
+            foreach (var p in Pieces(a.Text)) events.Add(OpenAIChunk(model, """{"content":""" + J(p) + "}", "null", includeUsage));
+            events.Add(OpenAIChunk(model, "{}", "\"stop\"", includeUsage));
         }
         if (includeUsage)
             events.Add(Fill("""data: {"id":"chatcmpl-mock","object":"chat.completion.chunk","created":1700000000,"model":@MODEL@,"choices":[],"usage":""" + OpenAIUsage + "}\n\n", model));

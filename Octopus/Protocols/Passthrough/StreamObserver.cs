@@ -60,38 +60,144 @@ internal sealed class StreamObserver(ApiProtocol protocol)
             Finished = true;
             return StreamEventKind.Done;
         }
-        // Once content flows, most chunks are plain deltas: parse only those that can carry usage, the finish
-        // reason or an error (they name it); the rest are content as they are.
+        // Once content flows, most chunks are plain deltas: only those that carry usage, the finish reason or an error
+        // are read. OpenAI (and most compatible servers) send `"usage":null` in every chunk when usage is asked for,
+        // as the relay always asks, so a null member does not count.
         var data = ev.DataSpan;
-        if (_sawContent && data.IndexOf("\"usage\""u8) < 0 && data.IndexOf("\"error\""u8) < 0 && data.IndexOf("\"finish_reason\":\""u8) < 0)
+        if (_sawContent && !HasNonNullMember(data, "\"usage\""u8) && !HasNonNullMember(data, "\"finish_reason\""u8) && !HasNonNullMember(data, "\"error\""u8))
             return StreamEventKind.Content;
-        using var doc = JsonDocument.Parse(ev.Data);
-        var root = doc.RootElement;
-        if (root.TryGetProperty("error", out var err)) return Error(err);
-        if (root.TryGetProperty("usage", out var u) && u.ValueKind == JsonValueKind.Object)
-            _usage = UsageJson.FromOpenAIChat(u);
-        if (!root.TryGetProperty("choices", out var choices) || choices.ValueKind != JsonValueKind.Array || choices.GetArrayLength() == 0)
-            return u.ValueKind == JsonValueKind.Object ? StreamEventKind.UsageOnly : StreamEventKind.Other;
-        var kind = StreamEventKind.Other;
-        foreach (var choice in choices.EnumerateArray())
-        {
-            if (choice.TryGetProperty("finish_reason", out var fr) && fr.ValueKind == JsonValueKind.String)
-            {
-                Finished = true;
-                kind = StreamEventKind.Content;
-            }
-            if (choice.TryGetProperty("delta", out var delta) && delta.ValueKind == JsonValueKind.Object)
-            {
-                foreach (var p in delta.EnumerateObject())
-                {
-                    if (p.NameEquals("role")) continue;
-                    if (p.Value.ValueKind == JsonValueKind.String && p.Value.GetString()!.Length > 0) kind = StreamEventKind.Content;
-                    else if (p.Value.ValueKind is JsonValueKind.Array or JsonValueKind.Object) kind = StreamEventKind.Content;
-                }
-            }
-        }
+        var kind = ReadOpenAIChatChunk(ev.Data);
         _sawContent |= kind == StreamEventKind.Content;
         return kind;
+    }
+
+    /// <summary>
+    /// True when <paramref name="data"/> has a member named <paramref name="quotedName"/> whose value is not null. A
+    /// match inside a string value is followed by no colon (quotes inside strings are escaped), so it does not count.
+    /// </summary>
+    internal static bool HasNonNullMember(ReadOnlySpan<byte> data, ReadOnlySpan<byte> quotedName)
+    {
+        while (true)
+        {
+            var at = data.IndexOf(quotedName);
+            if (at < 0) return false;
+            data = data[(at + quotedName.Length)..].TrimStart(" \t\r\n"u8);
+            if (data.IsEmpty || data[0] != (byte)':') continue;
+            data = data[1..].TrimStart(" \t\r\n"u8);
+            if (!data.StartsWith("null"u8)) return true;
+        }
+    }
+
+    /// <summary>
+    /// One pass of a reader over a chunk (no document): its kind, the finish reason and the usage object, which alone is
+    /// parsed into a document. An error member (rare) is read from a document of the whole chunk.
+    /// </summary>
+    private StreamEventKind ReadOpenAIChatChunk(ReadOnlyMemory<byte> data)
+    {
+        var reader = new Utf8JsonReader(data.Span);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) throw new JsonException("a chunk is not an object");
+        var kind = StreamEventKind.Other;
+        var choices = 0;
+        var usage = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("choices"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartArray)
+                {
+                    reader.Skip();
+                    continue;
+                }
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    choices++;
+                    if (reader.TokenType != JsonTokenType.StartObject)
+                    {
+                        reader.Skip();
+                        continue;
+                    }
+                    if (ReadChoice(ref reader)) kind = StreamEventKind.Content;
+                }
+            }
+            else if (reader.ValueTextEquals("usage"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    var from = (int)reader.TokenStartIndex;
+                    reader.Skip();
+                    using var doc = JsonDocument.Parse(data[from..(int)reader.BytesConsumed]);
+                    _usage = UsageJson.FromOpenAIChat(doc.RootElement);
+                    usage = true;
+                }
+                else reader.Skip();
+            }
+            else if (reader.ValueTextEquals("error"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.Null)
+                {
+                    using var doc = JsonDocument.Parse(data);
+                    return Error(doc.RootElement.GetProperty("error"));
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        if (reader.TokenType != JsonTokenType.EndObject || reader.Read()) throw new JsonException("a chunk is not one object");
+        return choices == 0 ? usage ? StreamEventKind.UsageOnly : StreamEventKind.Other : kind;
+    }
+
+    /// <summary>Reads one choice object to its end: true when it finishes the answer or its delta carries content.</summary>
+    private bool ReadChoice(ref Utf8JsonReader reader)
+    {
+        var content = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("finish_reason"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.String)
+                {
+                    Finished = true;
+                    content = true;
+                }
+                else reader.Skip();
+            }
+            else if (reader.ValueTextEquals("delta"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    reader.Skip();
+                    continue;
+                }
+                // Role-only and empty-text deltas are framing; any text, tool call or other structure is content.
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var role = reader.ValueTextEquals("role"u8);
+                    reader.Read();
+                    if (!role && reader.TokenType switch
+                        {
+                            JsonTokenType.String => reader.ValueSpan.Length > 0,
+                            JsonTokenType.StartArray or JsonTokenType.StartObject => true,
+                            _ => false,
+                        })
+                        content = true;
+                    reader.Skip();
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        return content;
     }
 
     private StreamEventKind ObserveAnthropic(in SseEvent ev)
