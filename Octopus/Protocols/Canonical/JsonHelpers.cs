@@ -70,7 +70,23 @@ internal static class JsonRead
         }
     }
 
-    public static JsonDocument Parse(ReadOnlyMemory<byte> body, string what) => Parse(body.Span, what);
+    private static readonly JsonDocumentOptions DocumentOptions = new() { CommentHandling = JsonCommentHandling.Skip, MaxDepth = 256 };
+
+    /// <summary>
+    /// As <see cref="Parse(ReadOnlySpan{byte}, string)"/>, but the document reads <paramref name="body"/> in place
+    /// instead of copying it (a stream event's bytes stay put while its document lives).
+    /// </summary>
+    public static JsonDocument Parse(ReadOnlyMemory<byte> body, string what)
+    {
+        try
+        {
+            return JsonDocument.Parse(body, DocumentOptions);
+        }
+        catch (JsonException ex)
+        {
+            throw new Conversion.ProtocolException($"Malformed {what}: {ex.Message}");
+        }
+    }
 
     /// <summary>True when <paramref name="json"/> is a JSON object (tool arguments that an object-typed field needs).</summary>
     public static bool IsJsonObject(string json)

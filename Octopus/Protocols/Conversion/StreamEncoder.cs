@@ -43,6 +43,14 @@ internal abstract class StreamEncoder(ApiProtocol upstream, string clientModel) 
         return _writer;
     }
 
+    /// <summary>The JSON writer on the output, for a value written between raw bytes of an event.</summary>
+    protected Utf8JsonWriter ValueWriter()
+    {
+        if (_writer is null) _writer = new Utf8JsonWriter(Output, JsonWrite.Options);
+        else _writer.Reset(Output);
+        return _writer;
+    }
+
     protected void EndEvent()
     {
         _writer!.Flush();
@@ -135,8 +143,17 @@ internal sealed class StreamTranscoder(IStreamDecoder decoder, StreamEncoder enc
     {
         if (encoder.IsClosed || !ev.HasData) return false;
         encoder.ContentSeen = false;
-        var sseEvent = ev;
-        Run(output, () => decoder.OnEvent(sseEvent, encoder));
+        // Not through Run: a closure over the event would be allocated for every event of the stream.
+        Begin();
+        try
+        {
+            decoder.OnEvent(ev, encoder);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Failed(ex);
+        }
+        output.Write(_staging.WrittenSpan);
         return encoder.ContentSeen;
     }
 
@@ -146,18 +163,28 @@ internal sealed class StreamTranscoder(IStreamDecoder decoder, StreamEncoder enc
 
     private void Run(IBufferWriter<byte> output, Action step)
     {
-        _staging.ResetWrittenCount();
-        encoder.Bind(_staging);
+        Begin();
         try
         {
             step();
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // Malformed upstream data mid-stream: tell the client in-band and close rather than hang or throw.
-            _staging.ResetWrittenCount();
-            encoder.Fail(502, ex is ProtocolException ? ex.Message : "Upstream stream could not be converted: " + ex.Message);
+            Failed(ex);
         }
         output.Write(_staging.WrittenSpan);
+    }
+
+    private void Begin()
+    {
+        _staging.ResetWrittenCount();
+        encoder.Bind(_staging);
+    }
+
+    /// <summary>Malformed upstream data mid-stream: tell the client in-band and close rather than hang or throw.</summary>
+    private void Failed(Exception ex)
+    {
+        _staging.ResetWrittenCount();
+        encoder.Fail(502, ex is ProtocolException ? ex.Message : "Upstream stream could not be converted: " + ex.Message);
     }
 }

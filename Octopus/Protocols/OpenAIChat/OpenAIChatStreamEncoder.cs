@@ -57,26 +57,61 @@ internal sealed class OpenAIChatStreamEncoder(ApiProtocol upstream, string clien
 
     public override void Start(string? id, string? model) => EnsureStarted();
 
-    private void StringDelta(string field, string value)
+    private byte[]? _deltaPrefix;
+    private static readonly JsonEncodedText ContentField = JsonEncodedText.Encode("content");
+    private static readonly JsonEncodedText ReasoningField = JsonEncodedText.Encode("reasoning_content");
+    private static readonly JsonEncodedText RefusalField = JsonEncodedText.Encode("refusal");
+
+    /// <summary>What <see cref="EndChunk"/> writes after a delta without finish reason or usage.</summary>
+    private static ReadOnlySpan<byte> DeltaSuffix => ",\"logprobs\":null,\"finish_reason\":null}]}\n\n"u8;
+
+    /// <summary>
+    /// A text delta is most of a stream: the chunk's fixed start (id, model, created: the same for every chunk) is
+    /// written once and copied, and only the delta goes through the writer. Same bytes as BeginChunk/EndChunk.
+    /// </summary>
+    private void StringDelta(JsonEncodedText field, string value)
     {
         EnsureStarted();
-        var w = BeginChunk();
+        Output.Write(_deltaPrefix ??= DeltaPrefix());
+        var w = ValueWriter();
+        w.WriteStartObject();
         w.WriteString(field, value);
-        EndChunk(w);
+        w.WriteEndObject();
+        w.Flush();
+        Output.Write(DeltaSuffix);
+    }
+
+    private byte[] DeltaPrefix()
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        buffer.Write("data: "u8);
+        using (var w = new Utf8JsonWriter(buffer, Canonical.JsonWrite.Options))
+        {
+            w.WriteStartObject();
+            w.WriteString("id", _id);
+            w.WriteString("object", "chat.completion.chunk");
+            w.WriteNumber("created", _created);
+            w.WriteString("model", ClientModel);
+            w.WriteStartArray("choices");
+            w.WriteStartObject();
+            w.WriteNumber("index", 0);
+            w.WritePropertyName("delta");
+        }
+        return buffer.WrittenSpan.ToArray();
     }
 
     public override void Text(string text)
     {
         if (text.Length == 0) return;
         ContentSeen = true;
-        StringDelta("content", text);
+        StringDelta(ContentField, text);
     }
 
     public override void Thinking(string text)
     {
         if (text.Length == 0) return;
         ContentSeen = true;
-        StringDelta("reasoning_content", text);
+        StringDelta(ReasoningField, text);
     }
 
     // Chat Completions has no field for reasoning signatures; they cannot travel to this client.
@@ -88,7 +123,7 @@ internal sealed class OpenAIChatStreamEncoder(ApiProtocol upstream, string clien
     {
         if (text.Length == 0) return;
         ContentSeen = true;
-        StringDelta("refusal", text);
+        StringDelta(RefusalField, text);
     }
 
     public override void ToolCallStart(int key, string id, string name, string? thoughtSignature)
