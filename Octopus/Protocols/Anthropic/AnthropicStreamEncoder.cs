@@ -71,7 +71,7 @@ internal sealed class AnthropicStreamEncoder(ApiProtocol upstream, string client
         if (_open == Block.None) return;
         // Every thinking block ends signed so the client sends it back and the next turn knows where it came from.
         if (_open == Block.Thinking && !_signed && Upstream != ApiProtocol.Anthropic)
-            Delta(_openIndex, "signature_delta", "signature", Signatures.Tag(Upstream, null));
+            Delta(_openIndex, SignatureDelta, SignatureField, Signatures.Tag(Upstream, null));
         var w = BeginEvent("content_block_stop");
         w.WriteStartObject();
         w.WriteString("type", "content_block_stop");
@@ -81,14 +81,29 @@ internal sealed class AnthropicStreamEncoder(ApiProtocol upstream, string client
         _open = Block.None;
     }
 
-    private void Delta(int index, string deltaType, string field, string value)
+    // Deltas are most of a stream: their names are encoded once.
+    private static readonly JsonEncodedText TypeName = JsonEncodedText.Encode("type");
+    private static readonly JsonEncodedText IndexName = JsonEncodedText.Encode("index");
+    private static readonly JsonEncodedText DeltaName = JsonEncodedText.Encode("delta");
+    private static readonly JsonEncodedText ContentBlockDelta = JsonEncodedText.Encode("content_block_delta");
+    private static readonly JsonEncodedText TextDelta = JsonEncodedText.Encode("text_delta");
+    private static readonly JsonEncodedText TextField = JsonEncodedText.Encode("text");
+    private static readonly JsonEncodedText ThinkingDelta = JsonEncodedText.Encode("thinking_delta");
+    private static readonly JsonEncodedText ThinkingField = JsonEncodedText.Encode("thinking");
+    private static readonly JsonEncodedText SignatureDelta = JsonEncodedText.Encode("signature_delta");
+    private static readonly JsonEncodedText SignatureField = JsonEncodedText.Encode("signature");
+    private static readonly JsonEncodedText InputJsonDelta = JsonEncodedText.Encode("input_json_delta");
+    private static readonly JsonEncodedText PartialJsonField = JsonEncodedText.Encode("partial_json");
+
+    private void Delta(int index, JsonEncodedText deltaType, JsonEncodedText field, string value)
     {
-        var w = BeginEvent("content_block_delta");
+        Output.Write("event: content_block_delta\ndata: "u8);
+        var w = ValueWriter();
         w.WriteStartObject();
-        w.WriteString("type", "content_block_delta");
-        w.WriteNumber("index", index);
-        w.WriteStartObject("delta");
-        w.WriteString("type", deltaType);
+        w.WriteString(TypeName, ContentBlockDelta);
+        w.WriteNumber(IndexName, index);
+        w.WriteStartObject(DeltaName);
+        w.WriteString(TypeName, deltaType);
         w.WriteString(field, value);
         w.WriteEndObject();
         w.WriteEndObject();
@@ -117,7 +132,7 @@ internal sealed class AnthropicStreamEncoder(ApiProtocol upstream, string client
         if (text.Length == 0) return;
         ContentSeen = true;
         if (_open != Block.Text) Open(Block.Text, TextBlockStart);
-        Delta(_openIndex, "text_delta", "text", text);
+        Delta(_openIndex, TextDelta, TextField, text);
     }
 
     public override void Refusal(string text) => Text(text);
@@ -127,14 +142,14 @@ internal sealed class AnthropicStreamEncoder(ApiProtocol upstream, string client
         if (text.Length == 0) return;
         ContentSeen = true;
         if (_open != Block.Thinking || _signed) Open(Block.Thinking, ThinkingBlockStart);
-        Delta(_openIndex, "thinking_delta", "thinking", text);
+        Delta(_openIndex, ThinkingDelta, ThinkingField, text);
     }
 
     public override void ThinkingSignature(string signature)
     {
         // A signature may arrive with no thinking text at all (Gemini): it still gets a block of its own.
         if (_open != Block.Thinking || _signed) Open(Block.Thinking, ThinkingBlockStart);
-        Delta(_openIndex, "signature_delta", "signature", Signatures.ForClient(ApiProtocol.Anthropic, Upstream, signature)!);
+        Delta(_openIndex, SignatureDelta, SignatureField, Signatures.ForClient(ApiProtocol.Anthropic, Upstream, signature)!);
         _signed = true;
     }
 
@@ -155,7 +170,7 @@ internal sealed class AnthropicStreamEncoder(ApiProtocol upstream, string client
             return;
         }
         Open(Block.Thinking, ThinkingBlockStart);
-        Delta(_openIndex, "signature_delta", "signature", Signatures.Tag(Upstream, data, redacted: true));
+        Delta(_openIndex, SignatureDelta, SignatureField, Signatures.Tag(Upstream, data, redacted: true));
         _signed = true;
         Close();
     }
@@ -167,7 +182,7 @@ internal sealed class AnthropicStreamEncoder(ApiProtocol upstream, string client
         if (thoughtSignature is not null)
         {
             Open(Block.Thinking, ThinkingBlockStart);
-            Delta(_openIndex, "signature_delta", "signature", Signatures.Tag(ApiProtocol.Gemini, thoughtSignature));
+            Delta(_openIndex, SignatureDelta, SignatureField, Signatures.Tag(ApiProtocol.Gemini, thoughtSignature));
             _signed = true;
         }
         Open(Block.Tool, w =>
@@ -188,7 +203,7 @@ internal sealed class AnthropicStreamEncoder(ApiProtocol upstream, string client
         if (fragment.Length == 0 || !_toolIndex.TryGetValue(key, out var index)) return;
         ContentSeen = true;
         // Deltas go to the call's own block index, so interleaved upstream calls stay attached to the right call.
-        Delta(index, "input_json_delta", "partial_json", fragment);
+        Delta(index, InputJsonDelta, PartialJsonField, fragment);
     }
 
     public override void BlockEnd() => Close();

@@ -21,6 +21,8 @@ internal sealed class OpenAIChatStreamDecoder : IStreamDecoder
     public void OnEvent(in SseEvent ev, IStreamSink sink)
     {
         if (ev.IsDone) return;
+        // Most of a stream is plain text or reasoning deltas: one reader pass instead of a document each.
+        if (_started && TryPlainDelta(ev.DataSpan, sink)) return;
         using var doc = JsonRead.Parse(ev.Data, "OpenAI Chat stream chunk");
         var root = doc.RootElement;
         if (root.ValueKind != JsonValueKind.Object) throw new ProtocolException("OpenAI Chat stream chunk must be a JSON object");
@@ -42,6 +44,108 @@ internal sealed class OpenAIChatStreamDecoder : IStreamDecoder
             if (choice.Obj("delta", out var delta)) Delta(delta, sink);
             if (choice.Str("finish_reason") is { } finish) sink.Finish(StopReasons.FromOpenAI(finish));
         }
+    }
+
+    /// <summary>
+    /// Reports a chunk whose one choice (index 0) carries only `content` and/or `reasoning_content` text, with null
+    /// usage, error and finish reason, as the document path would. Anything else (tool calls, other reasoning
+    /// members, a finish, usage, more choices, malformed JSON) returns false having reported nothing, and takes the
+    /// document path. Members the document path does not read are skipped here too.
+    /// </summary>
+    private static bool TryPlainDelta(ReadOnlySpan<byte> data, IStreamSink sink)
+    {
+        string? content = null, reasoning = null;
+        try
+        {
+            var reader = new Utf8JsonReader(data);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
+            var choices = 0;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("choices"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.StartArray) return false;
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                        if (reader.TokenType != JsonTokenType.StartObject || ++choices > 1 || !TryPlainChoice(ref reader, ref content, ref reasoning))
+                            return false;
+                }
+                else if (reader.ValueTextEquals("usage"u8) || reader.ValueTextEquals("error"u8))
+                {
+                    if (!NextIsNull(ref reader)) return false;
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+            if (reader.TokenType != JsonTokenType.EndObject || reader.Read()) return false;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+        if (!string.IsNullOrEmpty(reasoning)) sink.Thinking(reasoning);
+        if (!string.IsNullOrEmpty(content)) sink.Text(content);
+        return true;
+    }
+
+    private static bool TryPlainChoice(ref Utf8JsonReader reader, ref string? content, ref string? reasoning)
+    {
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("index"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var index) || index != 0) return false;
+            }
+            else if (reader.ValueTextEquals("finish_reason"u8))
+            {
+                if (!NextIsNull(ref reader)) return false;
+            }
+            else if (reader.ValueTextEquals("delta"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartObject) return false;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("content"u8))
+                    {
+                        if (!NextStringOrNull(ref reader, out content)) return false;
+                    }
+                    else if (reader.ValueTextEquals("reasoning_content"u8))
+                    {
+                        if (!NextStringOrNull(ref reader, out reasoning)) return false;
+                    }
+                    else if (reader.ValueTextEquals("reasoning"u8) || reader.ValueTextEquals("reasoning_details"u8)
+                             || reader.ValueTextEquals("refusal"u8) || reader.ValueTextEquals("tool_calls"u8))
+                    {
+                        if (!NextIsNull(ref reader)) return false;
+                    }
+                    else
+                    {
+                        reader.Read();
+                        reader.Skip();
+                    }
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        return true;
+    }
+
+    private static bool NextIsNull(ref Utf8JsonReader reader) => reader.Read() && reader.TokenType == JsonTokenType.Null;
+
+    private static bool NextStringOrNull(ref Utf8JsonReader reader, out string? value)
+    {
+        reader.Read();
+        value = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+        return reader.TokenType is JsonTokenType.String or JsonTokenType.Null;
     }
 
     private void Delta(JsonElement delta, IStreamSink sink)
