@@ -12,7 +12,15 @@ namespace Octopus.Protocols.Gemini;
 internal static class GeminiJson
 {
     public static bool G(this JsonElement e, string camel, out JsonElement value) =>
-        e.Prop(camel, out value) || e.Prop(Snake(camel), out value);
+        e.Prop(camel, out value) || SnakeOf(camel) is { } snake && e.Prop(snake, out value);
+
+    // Every miss used to build the snake_case name anew (most chunks of a stream miss finishReason, promptFeedback,
+    // thoughtSignature): the names are few, so each is made once.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string?> SnakeNames = new(StringComparer.Ordinal);
+
+    /// <summary>The snake_case form of a camelCase name; null when it has no capital, so is its own snake_case.</summary>
+    private static string? SnakeOf(string camel) =>
+        SnakeNames.GetOrAdd(camel, static c => c.AsSpan().IndexOfAnyInRange('A', 'Z') >= 0 ? Snake(c) : null);
 
     public static string? GStr(this JsonElement e, string camel) =>
         e.G(camel, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
