@@ -104,6 +104,35 @@ public sealed class StreamObserverTests
         Assert.Equal(StreamEventKind.Error, ObserveAll(new StreamObserver(ApiProtocol.OpenAIChat), """{"choices":[]} {"x":1}""").Single());
     }
 
+    private static string GeminiChunk(string text, int outputTokens, string finish = "") =>
+        $$"""{"candidates": [{"content": {"parts": [{"text": "{{text}}"}],"role": "model"}{{finish}},"index": 0}],"usageMetadata": {"promptTokenCount": 12,"candidatesTokenCount": {{outputTokens}},"totalTokenCount": {{12 + outputTokens}},"promptTokensDetails": [{"modality": "TEXT","tokenCount": 12}],"thoughtsTokenCount": 4},"modelVersion": "gemini-2.5-flash","responseId": "r1"}""";
+
+    [Fact]
+    public void Gemini_usage_is_the_last_chunk_s_and_the_finish_is_seen()
+    {
+        var observer = new StreamObserver(ApiProtocol.Gemini);
+        var kinds = ObserveAll(observer, GeminiChunk("Hello", 1), GeminiChunk(" there", 2), GeminiChunk(" friend", 3));
+        Assert.Equal([StreamEventKind.Content, StreamEventKind.Content, StreamEventKind.Content], kinds);
+        Assert.False(observer.Finished);
+        // Gemini's usage is cumulative: the last chunk's counts (output includes the thoughts).
+        Assert.Equal((12L, 7L, 4L), (observer.Usage.InputTokens, observer.Usage.OutputTokens, observer.Usage.ReasoningTokens));
+
+        ObserveAll(observer, GeminiChunk("!", 9, ",\"finishReason\": \"STOP\""));
+        Assert.True(observer.Finished);
+        Assert.Equal(13L, observer.Usage.OutputTokens);
+        Assert.Equal(13L, observer.Usage.OutputTokens); // read twice, the same
+    }
+
+    [Fact]
+    public void Gemini_errors_after_content_are_errors()
+    {
+        var observer = new StreamObserver(ApiProtocol.Gemini);
+        var kinds = ObserveAll(observer, GeminiChunk("Hello", 1), """{"error": {"code": 503,"message": "The model is overloaded.","status": "UNAVAILABLE"}}""");
+        Assert.Equal([StreamEventKind.Content, StreamEventKind.Error], kinds);
+        Assert.Equal("The model is overloaded.", observer.ErrorMessage);
+        Assert.Equal(1L, observer.Usage.OutputTokens - observer.Usage.ReasoningTokens);
+    }
+
     [Theory]
     [InlineData("""{"usage":null}""", false)]
     [InlineData("""{"usage" : null,"a":1}""", false)]

@@ -28,7 +28,12 @@ internal sealed class StreamObserver(ApiProtocol protocol)
     private bool _sawContent;
     private Usage _usage;
 
-    public Usage Usage => protocol == ApiProtocol.Anthropic ? UsageJson.Combine(_anthropic) : _usage;
+    public Usage Usage => protocol switch
+    {
+        ApiProtocol.Anthropic => UsageJson.Combine(_anthropic),
+        ApiProtocol.Gemini => GeminiUsage(),
+        _ => _usage,
+    };
     public string? ErrorMessage { get; private set; }
     /// <summary>The stream reached its protocol's normal end (message_stop, response.completed, [DONE], finishReason).</summary>
     public bool Finished { get; private set; }
@@ -75,17 +80,28 @@ internal sealed class StreamObserver(ApiProtocol protocol)
     /// True when <paramref name="data"/> has a member named <paramref name="quotedName"/> whose value is not null. A
     /// match inside a string value is followed by no colon (quotes inside strings are escaped), so it does not count.
     /// </summary>
-    internal static bool HasNonNullMember(ReadOnlySpan<byte> data, ReadOnlySpan<byte> quotedName)
+    internal static bool HasNonNullMember(ReadOnlySpan<byte> data, ReadOnlySpan<byte> quotedName) =>
+        NonNullMemberValue(data, quotedName) >= 0;
+
+    /// <summary>Where the value of the first non-null member <paramref name="quotedName"/> starts, or -1.</summary>
+    internal static int NonNullMemberValue(ReadOnlySpan<byte> data, ReadOnlySpan<byte> quotedName)
     {
+        var offset = 0;
         while (true)
         {
-            var at = data.IndexOf(quotedName);
-            if (at < 0) return false;
-            data = data[(at + quotedName.Length)..].TrimStart(" \t\r\n"u8);
-            if (data.IsEmpty || data[0] != (byte)':') continue;
-            data = data[1..].TrimStart(" \t\r\n"u8);
-            if (!data.StartsWith("null"u8)) return true;
+            var at = data[offset..].IndexOf(quotedName);
+            if (at < 0) return -1;
+            offset = SkipSpace(data, offset + at + quotedName.Length);
+            if (offset == data.Length || data[offset] != (byte)':') continue;
+            offset = SkipSpace(data, offset + 1);
+            if (!data[offset..].StartsWith("null"u8)) return offset;
         }
+    }
+
+    private static int SkipSpace(ReadOnlySpan<byte> data, int offset)
+    {
+        while (offset < data.Length && data[offset] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n') offset++;
+        return offset;
     }
 
     /// <summary>
@@ -277,12 +293,27 @@ internal sealed class StreamObserver(ApiProtocol protocol)
         return StreamEventKind.Other;
     }
 
+    // Gemini repeats its cumulative usageMetadata in every chunk. Once content flows, a chunk without a finish reason
+    // or an error is content as it is: only the bytes of its usage object are kept (the latest), read when asked for.
+    private byte[] _geminiUsage = [];
+    private int _geminiUsageLength;
+
     private StreamEventKind ObserveGemini(in SseEvent ev)
     {
+        var data = ev.DataSpan;
+        if (_sawContent && !HasNonNullMember(data, "\"error\""u8) && !HasNonNullMember(data, "\"finishReason\""u8))
+        {
+            if (NonNullMemberValue(data, "\"usageMetadata\""u8) is var at and >= 0) KeepGeminiUsage(data[at..]);
+            return StreamEventKind.Content;
+        }
         using var doc = JsonDocument.Parse(ev.Data);
         var root = doc.RootElement;
         if (root.TryGetProperty("error", out var err)) return Error(err);
-        if (root.TryGetProperty("usageMetadata", out var u)) _usage = UsageJson.FromGemini(u);
+        if (root.TryGetProperty("usageMetadata", out var u))
+        {
+            _usage = UsageJson.FromGemini(u);
+            _geminiUsageLength = 0;
+        }
         var kind = StreamEventKind.Other;
         if (root.TryGetProperty("candidates", out var cands) && cands.ValueKind == JsonValueKind.Array)
         {
@@ -304,7 +335,38 @@ internal sealed class StreamObserver(ApiProtocol protocol)
                 }
             }
         }
+        _sawContent |= kind == StreamEventKind.Content;
         return kind;
+    }
+
+    /// <summary>Copies the usage object that starts <paramref name="value"/> (malformed: left for the stream's end).</summary>
+    private void KeepGeminiUsage(ReadOnlySpan<byte> value)
+    {
+        var reader = new Utf8JsonReader(value);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return;
+            reader.Skip();
+        }
+        catch (JsonException)
+        {
+            return;
+        }
+        var length = (int)reader.BytesConsumed;
+        if (_geminiUsage.Length < length) _geminiUsage = new byte[Math.Max(length, 256)];
+        value[..length].CopyTo(_geminiUsage);
+        _geminiUsageLength = length;
+    }
+
+    private Usage GeminiUsage()
+    {
+        if (_geminiUsageLength > 0)
+        {
+            using var doc = JsonDocument.Parse(_geminiUsage.AsMemory(0, _geminiUsageLength));
+            _usage = UsageJson.FromGemini(doc.RootElement);
+            _geminiUsageLength = 0;
+        }
+        return _usage;
     }
 
     private StreamEventKind Error(JsonElement err)
