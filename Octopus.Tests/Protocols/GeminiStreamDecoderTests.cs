@@ -36,4 +36,33 @@ public sealed class GeminiStreamDecoderTests
             Assert.Equal(["usage 12 1", "start r1 gemini-2.5-flash", "thinking Let me think", "signature c2ln", "usage 12 8", "text Hello", "finish end_turn"], camel);
         }
     }
+
+    /// <summary>A chunk decoded as a stream's first (document path) and as a later one (reader path for text chunks).</summary>
+    private static List<string> BothPaths(string chunk)
+    {
+        var later = Decode("""{"candidates":[],"responseId":"r0"}""", chunk).Where(c => !c.StartsWith("start ")).ToList();
+        Assert.Equal(Decode(chunk).Where(c => !c.StartsWith("start ")).ToList(), later);
+        return later;
+    }
+
+    [Fact]
+    public void Text_chunks_read_the_same_either_way()
+    {
+        Assert.Equal(["usage 12 5", "text Hello"], BothPaths("""{"candidates": [{"content": {"parts": [{"text": "Hello"}],"role": "model"},"index": 0}],"usageMetadata": {"promptTokenCount": 12,"candidatesTokenCount": 5,"totalTokenCount": 17,"promptTokensDetails": [{"modality": "TEXT","tokenCount": 12}]},"modelVersion": "gemini-2.5-flash","responseId": "r1"}"""));
+        Assert.Equal(["usage 20 9", "thinking Plan: ", "text a\"b \u00e9"], BothPaths("""{"candidates":[{"content":{"parts":[{"text":"Plan: ","thought":true},{"text":"a\"b \u00e9"}]}}],"usage_metadata":{"prompt_token_count":12,"tool_use_prompt_token_count":8,"candidates_token_count":5,"thoughts_token_count":4,"cached_content_token_count":3}}"""));
+        Assert.Equal(["text no usage"], BothPaths("""{"candidates":[{"content":{"parts":[{"text":"no usage"}]},"safetyRatings":[{"category":"HARM_CATEGORY_HATE_SPEECH","probability":"NEGLIGIBLE"}]}],"usageMetadata":null}"""));
+        Assert.Equal(["text "], BothPaths("""{"candidates":[{"content":{"parts":[{"text":""}]}}]}"""));
+    }
+
+    [Fact]
+    public void Other_chunks_take_the_document_path()
+    {
+        Assert.Equal(["usage 12 6", "text !", "finish end_turn"], BothPaths("""{"candidates":[{"content":{"parts":[{"text":"!"}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":12,"candidatesTokenCount":6}}"""));
+        Assert.Equal(["signature c2ln", "text signed"], BothPaths("""{"candidates":[{"content":{"parts":[{"text":"signed","thoughtSignature":"c2ln"}]}}]}"""));
+        Assert.Equal(["call 0 call_1 get_weather", "args 0 {\"city\":\"Paris\"}", "end"], BothPaths("""{"candidates":[{"content":{"parts":[{"functionCall":{"id":"call_1","name":"get_weather","args":{"city":"Paris"}}}]}}]}"""));
+        Assert.Equal(["error 503 overloaded"], BothPaths("""{"error":{"code":503,"message":"overloaded"}}"""));
+        Assert.Equal(["text first"], BothPaths("""{"candidates":[{"content":{"parts":[{"text":"first"}]},"index":0},{"content":{"parts":[{"text":"second"}]},"index":1}]}"""));
+        Assert.Equal(["finish content_filter"], BothPaths("""{"promptFeedback":{"blockReason":"SAFETY"}}"""));
+        Assert.Empty(BothPaths("""{"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"image/png","data":"iVBO"}}]}}]}"""));
+    }
 }

@@ -14,6 +14,8 @@ internal sealed class GeminiStreamDecoder : IStreamDecoder
 
     public void OnEvent(in SseEvent ev, IStreamSink sink)
     {
+        // Most of a stream is text chunks: one reader pass instead of a document each.
+        if (_started && TryTextChunk(ev.DataSpan, sink)) return;
         using var doc = JsonRead.Parse(ev.Data, "Gemini stream chunk");
         var root = doc.RootElement;
         if (root.ValueKind == JsonValueKind.Array && root.GetArrayLength() > 0) root = root[0];
@@ -42,6 +44,173 @@ internal sealed class GeminiStreamDecoder : IStreamDecoder
             break;
         }
         if (root.GObj("promptFeedback", out var feedback) && feedback.GStr("blockReason") is not null) sink.Finish(StopReasons.ContentFilter);
+    }
+
+    private readonly List<(bool Thought, string Text)> _texts = [];
+
+    /// <summary>
+    /// Reports a chunk whose one candidate carries only text parts (thought or not), with its usage, as the document
+    /// path would. Anything else (a finish reason, signatures, function calls, an error, prompt feedback, more
+    /// candidates, malformed JSON) returns false having reported nothing, and takes the document path. Members the
+    /// document path does not read are skipped here too.
+    /// </summary>
+    private bool TryTextChunk(ReadOnlySpan<byte> data, IStreamSink sink)
+    {
+        _texts.Clear();
+        Domain.Usage usage = default;
+        var sawUsage = false;
+        try
+        {
+            var reader = new Utf8JsonReader(data);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
+            var candidates = 0;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("candidates"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.StartArray) return false;
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                        if (reader.TokenType != JsonTokenType.StartObject || ++candidates > 1 || !TryTextCandidate(ref reader))
+                            return false;
+                }
+                else if (reader.ValueTextEquals("usageMetadata"u8) || reader.ValueTextEquals("usage_metadata"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        if (sawUsage) return false;
+                        usage = ReadUsage(ref reader);
+                        sawUsage = true;
+                    }
+                    else reader.Skip();
+                }
+                else if (reader.ValueTextEquals("error"u8) || reader.ValueTextEquals("promptFeedback"u8) || reader.ValueTextEquals("prompt_feedback"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.Null) return false;
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+            if (reader.TokenType != JsonTokenType.EndObject || reader.Read()) return false;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+        if (sawUsage) sink.Usage(usage);
+        foreach (var (thought, text) in _texts)
+        {
+            if (thought) sink.Thinking(text);
+            else sink.Text(text);
+        }
+        return true;
+    }
+
+    private bool TryTextCandidate(ref Utf8JsonReader reader)
+    {
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("index"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var index) || index != 0) return false;
+            }
+            else if (reader.ValueTextEquals("finishReason"u8) || reader.ValueTextEquals("finish_reason"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.Null) return false;
+            }
+            else if (reader.ValueTextEquals("content"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartObject) return false;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (!reader.ValueTextEquals("parts"u8))
+                    {
+                        reader.Read();
+                        reader.Skip();
+                        continue;
+                    }
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.StartArray) return false;
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                        if (reader.TokenType != JsonTokenType.StartObject || !TryTextPart(ref reader)) return false;
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        return true;
+    }
+
+    private bool TryTextPart(ref Utf8JsonReader reader)
+    {
+        string? text = null;
+        var thought = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("text"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.String) return false;
+                text = reader.GetString();
+            }
+            else if (reader.ValueTextEquals("thought"u8))
+            {
+                reader.Read();
+                thought = reader.TokenType == JsonTokenType.True;
+                reader.Skip();
+            }
+            else if (reader.ValueTextEquals("thoughtSignature"u8) || reader.ValueTextEquals("thought_signature"u8)
+                     || reader.ValueTextEquals("functionCall"u8) || reader.ValueTextEquals("function_call"u8))
+            {
+                return false;
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        if (text is null) return false;
+        _texts.Add((thought, text));
+        return true;
+    }
+
+    /// <summary>As <see cref="GeminiJson.ReadUsage"/>, from a reader on the usage object's start.</summary>
+    private static Domain.Usage ReadUsage(ref Utf8JsonReader reader)
+    {
+        long prompt = 0, toolPrompt = 0, candidates = 0, cached = 0, thoughts = 0;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            ref long slot = ref prompt;
+            var known = true;
+            if (reader.ValueTextEquals("promptTokenCount"u8) || reader.ValueTextEquals("prompt_token_count"u8)) slot = ref prompt;
+            else if (reader.ValueTextEquals("toolUsePromptTokenCount"u8) || reader.ValueTextEquals("tool_use_prompt_token_count"u8)) slot = ref toolPrompt;
+            else if (reader.ValueTextEquals("candidatesTokenCount"u8) || reader.ValueTextEquals("candidates_token_count"u8)) slot = ref candidates;
+            else if (reader.ValueTextEquals("cachedContentTokenCount"u8) || reader.ValueTextEquals("cached_content_token_count"u8)) slot = ref cached;
+            else if (reader.ValueTextEquals("thoughtsTokenCount"u8) || reader.ValueTextEquals("thoughts_token_count"u8)) slot = ref thoughts;
+            else known = false;
+            reader.Read();
+            if (known && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var n)) slot = n;
+            else reader.Skip();
+        }
+        return new Domain.Usage
+        {
+            InputTokens = prompt + toolPrompt,
+            OutputTokens = candidates + thoughts,
+            CacheReadTokens = cached,
+            ReasoningTokens = thoughts,
+        };
     }
 
     private void Part(JsonElement p, IStreamSink sink)
