@@ -151,20 +151,12 @@ internal sealed class AnthropicStreamDecoder : IStreamDecoder
                         else if (reader.ValueTextEquals("thinking"u8)) thinking = StringValue(ref reader);
                         else if (reader.ValueTextEquals("signature"u8)) signature = StringValue(ref reader);
                         else if (reader.ValueTextEquals("partial_json"u8)) partialJson = StringValue(ref reader);
-                        else
-                        {
-                            reader.Read();
-                            reader.Skip();
-                        }
+                        else reader.SkipValue();
                     }
                 }
-                else
-                {
-                    reader.Read();
-                    reader.Skip();
-                }
+                else reader.SkipValue();
             }
-            if (reader.TokenType != JsonTokenType.EndObject || reader.Read()) return false;
+            if (!reader.EndsDocument()) return false;
         }
         catch (JsonException)
         {

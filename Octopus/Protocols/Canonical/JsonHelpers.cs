@@ -121,6 +121,23 @@ internal static class JsonRead
     }
 }
 
+/// <summary>Steps of the single-pass readers that stream decoders and the passthrough observer use on common events.</summary>
+internal static class JsonReaderSteps
+{
+    /// <summary>Moves past the value that follows the current property name.</summary>
+    public static void SkipValue(this ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        reader.Skip();
+    }
+
+    /// <summary>Reads the value that follows the current property name: true when it is null.</summary>
+    public static bool NextIsNull(this ref Utf8JsonReader reader) => reader.Read() && reader.TokenType == JsonTokenType.Null;
+
+    /// <summary>True when the root object has just ended and nothing but whitespace follows it.</summary>
+    public static bool EndsDocument(this ref Utf8JsonReader reader) => reader.TokenType == JsonTokenType.EndObject && !reader.Read();
+}
+
 /// <summary>Shared writer settings: compact, non-ASCII and markup written as-is (smaller, and byte-stable).</summary>
 internal static class JsonWrite
 {

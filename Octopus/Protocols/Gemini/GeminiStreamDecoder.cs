@@ -87,16 +87,11 @@ internal sealed class GeminiStreamDecoder : IStreamDecoder
                 }
                 else if (reader.ValueTextEquals("error"u8) || reader.ValueTextEquals("promptFeedback"u8) || reader.ValueTextEquals("prompt_feedback"u8))
                 {
-                    reader.Read();
-                    if (reader.TokenType != JsonTokenType.Null) return false;
+                    if (!reader.NextIsNull()) return false;
                 }
-                else
-                {
-                    reader.Read();
-                    reader.Skip();
-                }
+                else reader.SkipValue();
             }
-            if (reader.TokenType != JsonTokenType.EndObject || reader.Read()) return false;
+            if (!reader.EndsDocument()) return false;
         }
         catch (JsonException)
         {
@@ -122,8 +117,7 @@ internal sealed class GeminiStreamDecoder : IStreamDecoder
             }
             else if (reader.ValueTextEquals("finishReason"u8) || reader.ValueTextEquals("finish_reason"u8))
             {
-                reader.Read();
-                if (reader.TokenType != JsonTokenType.Null) return false;
+                if (!reader.NextIsNull()) return false;
             }
             else if (reader.ValueTextEquals("content"u8))
             {
@@ -133,8 +127,7 @@ internal sealed class GeminiStreamDecoder : IStreamDecoder
                 {
                     if (!reader.ValueTextEquals("parts"u8))
                     {
-                        reader.Read();
-                        reader.Skip();
+                        reader.SkipValue();
                         continue;
                     }
                     reader.Read();
@@ -143,11 +136,7 @@ internal sealed class GeminiStreamDecoder : IStreamDecoder
                         if (reader.TokenType != JsonTokenType.StartObject || !TryTextPart(ref reader)) return false;
                 }
             }
-            else
-            {
-                reader.Read();
-                reader.Skip();
-            }
+            else reader.SkipValue();
         }
         return true;
     }
@@ -175,11 +164,7 @@ internal sealed class GeminiStreamDecoder : IStreamDecoder
             {
                 return false;
             }
-            else
-            {
-                reader.Read();
-                reader.Skip();
-            }
+            else reader.SkipValue();
         }
         if (text is null) return false;
         _texts.Add((thought, text));

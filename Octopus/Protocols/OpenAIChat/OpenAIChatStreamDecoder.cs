@@ -72,15 +72,11 @@ internal sealed class OpenAIChatStreamDecoder : IStreamDecoder
                 }
                 else if (reader.ValueTextEquals("usage"u8) || reader.ValueTextEquals("error"u8))
                 {
-                    if (!NextIsNull(ref reader)) return false;
+                    if (!reader.NextIsNull()) return false;
                 }
-                else
-                {
-                    reader.Read();
-                    reader.Skip();
-                }
+                else reader.SkipValue();
             }
-            if (reader.TokenType != JsonTokenType.EndObject || reader.Read()) return false;
+            if (!reader.EndsDocument()) return false;
         }
         catch (JsonException)
         {
@@ -102,7 +98,7 @@ internal sealed class OpenAIChatStreamDecoder : IStreamDecoder
             }
             else if (reader.ValueTextEquals("finish_reason"u8))
             {
-                if (!NextIsNull(ref reader)) return false;
+                if (!reader.NextIsNull()) return false;
             }
             else if (reader.ValueTextEquals("delta"u8))
             {
@@ -121,25 +117,15 @@ internal sealed class OpenAIChatStreamDecoder : IStreamDecoder
                     else if (reader.ValueTextEquals("reasoning"u8) || reader.ValueTextEquals("reasoning_details"u8)
                              || reader.ValueTextEquals("refusal"u8) || reader.ValueTextEquals("tool_calls"u8))
                     {
-                        if (!NextIsNull(ref reader)) return false;
+                        if (!reader.NextIsNull()) return false;
                     }
-                    else
-                    {
-                        reader.Read();
-                        reader.Skip();
-                    }
+                    else reader.SkipValue();
                 }
             }
-            else
-            {
-                reader.Read();
-                reader.Skip();
-            }
+            else reader.SkipValue();
         }
         return true;
     }
-
-    private static bool NextIsNull(ref Utf8JsonReader reader) => reader.Read() && reader.TokenType == JsonTokenType.Null;
 
     private static bool NextStringOrNull(ref Utf8JsonReader reader, out string? value)
     {

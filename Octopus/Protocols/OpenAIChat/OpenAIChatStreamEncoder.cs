@@ -21,6 +21,14 @@ internal sealed class OpenAIChatStreamEncoder(ApiProtocol upstream, string clien
     private Utf8JsonWriter BeginChunk()
     {
         var w = BeginEvent(null);
+        WriteChunkStart(w);
+        w.WriteStartObject();
+        return w;
+    }
+
+    /// <summary>A chunk up to its delta's value: the same for every chunk of the stream.</summary>
+    private void WriteChunkStart(Utf8JsonWriter w)
+    {
         w.WriteStartObject();
         w.WriteString("id", _id);
         w.WriteString("object", "chat.completion.chunk");
@@ -29,8 +37,7 @@ internal sealed class OpenAIChatStreamEncoder(ApiProtocol upstream, string clien
         w.WriteStartArray("choices");
         w.WriteStartObject();
         w.WriteNumber("index", 0);
-        w.WriteStartObject("delta");
-        return w;
+        w.WritePropertyName("delta");
     }
 
     private void EndChunk(Utf8JsonWriter w, string? finishReason = null, bool withUsage = false)
@@ -85,18 +92,7 @@ internal sealed class OpenAIChatStreamEncoder(ApiProtocol upstream, string clien
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         buffer.Write("data: "u8);
-        using (var w = new Utf8JsonWriter(buffer, Canonical.JsonWrite.Options))
-        {
-            w.WriteStartObject();
-            w.WriteString("id", _id);
-            w.WriteString("object", "chat.completion.chunk");
-            w.WriteNumber("created", _created);
-            w.WriteString("model", ClientModel);
-            w.WriteStartArray("choices");
-            w.WriteStartObject();
-            w.WriteNumber("index", 0);
-            w.WritePropertyName("delta");
-        }
+        using (var w = new Utf8JsonWriter(buffer, Canonical.JsonWrite.Options)) WriteChunkStart(w);
         return buffer.WrittenSpan.ToArray();
     }
 

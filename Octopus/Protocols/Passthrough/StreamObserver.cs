@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Octopus.Domain;
+using Octopus.Protocols.Canonical;
 using Octopus.Protocols.Sse;
 
 namespace Octopus.Protocols.Passthrough;
@@ -158,13 +159,9 @@ internal sealed class StreamObserver(ApiProtocol protocol)
                     return Error(doc.RootElement.GetProperty("error"));
                 }
             }
-            else
-            {
-                reader.Read();
-                reader.Skip();
-            }
+            else reader.SkipValue();
         }
-        if (reader.TokenType != JsonTokenType.EndObject || reader.Read()) throw new JsonException("a chunk is not one object");
+        if (!reader.EndsDocument()) throw new JsonException("a chunk is not one object");
         return choices == 0 ? usage ? StreamEventKind.UsageOnly : StreamEventKind.Other : kind;
     }
 
@@ -207,11 +204,7 @@ internal sealed class StreamObserver(ApiProtocol protocol)
                     reader.Skip();
                 }
             }
-            else
-            {
-                reader.Read();
-                reader.Skip();
-            }
+            else reader.SkipValue();
         }
         return content;
     }
