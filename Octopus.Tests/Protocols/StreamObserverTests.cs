@@ -43,11 +43,12 @@ public sealed class StreamObserverTests
         ObserveAll(observer, """{"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}""");
         Assert.False(observer.Finished);
 
-        // A server that writes spaced JSON: the finish reason is seen as it arrives (not only at [DONE]), and the usage
-        // on the same chunk is read.
+        // A server that writes spaced JSON: the finish reason is seen as it arrives (not only at [DONE]), and so is
+        // usage, alone or on the same chunk.
+        Assert.Equal([StreamEventKind.Content], ObserveAll(observer, """{ "choices": [ { "index": 0, "delta": {}, "finish_reason" : "length" } ] }"""));
+        Assert.True(observer.Finished);
         var kinds = ObserveAll(observer, """{ "choices": [ { "index": 0, "delta": {}, "finish_reason" : "length" } ], "usage" : { "prompt_tokens": 5, "completion_tokens": 7 } }""");
         Assert.Equal([StreamEventKind.Content], kinds);
-        Assert.True(observer.Finished);
         Assert.Equal((5L, 7L), (observer.Usage.InputTokens, observer.Usage.OutputTokens));
     }
 
