@@ -46,17 +46,18 @@ internal static class GeminiJson
     }
 
     /// <summary>promptTokenCount includes cached content (canonical convention); output adds thoughts to candidates.</summary>
-    public static Usage ReadUsage(JsonElement u)
+    public static Usage ReadUsage(JsonElement u) => UsageOf(
+        u.GLong("promptTokenCount") ?? 0, u.GLong("toolUsePromptTokenCount") ?? 0, u.GLong("candidatesTokenCount") ?? 0,
+        u.GLong("cachedContentTokenCount") ?? 0, u.GLong("thoughtsTokenCount") ?? 0);
+
+    /// <summary>Gemini's usageMetadata counts in our convention: thoughts are output, tool-use prompts are input.</summary>
+    public static Usage UsageOf(long prompt, long toolUsePrompt, long candidates, long cachedContent, long thoughts) => new()
     {
-        var thoughts = u.GLong("thoughtsTokenCount") ?? 0;
-        return new Usage
-        {
-            InputTokens = (u.GLong("promptTokenCount") ?? 0) + (u.GLong("toolUsePromptTokenCount") ?? 0),
-            OutputTokens = (u.GLong("candidatesTokenCount") ?? 0) + thoughts,
-            CacheReadTokens = u.GLong("cachedContentTokenCount") ?? 0,
-            ReasoningTokens = thoughts,
-        };
-    }
+        InputTokens = prompt + toolUsePrompt,
+        OutputTokens = candidates + thoughts,
+        CacheReadTokens = cachedContent,
+        ReasoningTokens = thoughts,
+    };
 
     public static void WriteUsage(Utf8JsonWriter w, in Usage u)
     {

@@ -189,13 +189,7 @@ internal sealed class GeminiStreamDecoder : IStreamDecoder
             if (known && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var n)) slot = n;
             else reader.Skip();
         }
-        return new Domain.Usage
-        {
-            InputTokens = prompt + toolPrompt,
-            OutputTokens = candidates + thoughts,
-            CacheReadTokens = cached,
-            ReasoningTokens = thoughts,
-        };
+        return GeminiJson.UsageOf(prompt, toolPrompt, candidates, cached, thoughts);
     }
 
     private void Part(JsonElement p, IStreamSink sink)

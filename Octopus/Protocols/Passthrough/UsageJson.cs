@@ -116,18 +116,7 @@ internal static class UsageJson
         CacheWriteTokens = p.CacheWrite,
     };
 
-    public static Usage FromGemini(JsonElement u)
-    {
-        if (u.ValueKind != JsonValueKind.Object) return default;
-        var thoughts = Long(u, "thoughtsTokenCount");
-        return new Usage
-        {
-            InputTokens = Long(u, "promptTokenCount") + Long(u, "toolUsePromptTokenCount"),
-            OutputTokens = Long(u, "candidatesTokenCount") + thoughts,
-            CacheReadTokens = Long(u, "cachedContentTokenCount"),
-            ReasoningTokens = thoughts,
-        };
-    }
+    public static Usage FromGemini(JsonElement u) => u.ValueKind == JsonValueKind.Object ? Gemini.GeminiJson.ReadUsage(u) : default;
 
     private static long Long(JsonElement o, string name) => LongOr(o, name, 0);
 
