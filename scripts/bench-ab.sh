@@ -22,15 +22,9 @@ kind=$1; rounds=$2; shift 2
 secs="${BENCH_SECONDS:-7}"
 UP=18821
 
-need=()
-command -v nginx >/dev/null || need+=(nginx-light)
-command -v wrk >/dev/null || need+=(wrk)
-command -v jq >/dev/null || need+=(jq)
-command -v curl >/dev/null || need+=(curl)
-if [ ${#need[@]} -gt 0 ]; then
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need[@]}" >/dev/null
-fi
+root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$root/scripts/bench-upstream.sh"
+bench_deps
 
 # client path, client body, key header, channel type, channel base path, upstream file
 case "$kind" in
@@ -55,29 +49,7 @@ cleanup() {
 trap cleanup EXIT
 
 mkdir -p "$work/www"
-echo '{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"bench-model","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the benchmark upstream."},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":8,"total_tokens":20}}' > "$work/www/openai.json"
-chunk() { printf 'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"bench-model","choices":[{"index":0,"delta":%s,"finish_reason":%s}],"usage":null}\n\n' "$1" "$2"; }
-{
-  chunk '{"role":"assistant","content":""}' null
-  for i in $(seq 1 49); do chunk "{\"content\":\"tok$i \"}" null; done
-  chunk '{}' '"stop"'
-  printf 'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"bench-model","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":49,"total_tokens":61}}\n\n'
-  printf 'data: [DONE]\n\n'
-} > "$work/www/openai.sse"
-{
-  printf 'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_bench","type":"message","role":"assistant","model":"bench-model","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":12,"output_tokens":1}}}\n\n'
-  printf 'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n'
-  for i in $(seq 1 47); do printf 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"tok%s "}}\n\n' "$i"; done
-  printf 'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n'
-  printf 'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":47}}\n\n'
-  printf 'event: message_stop\ndata: {"type":"message_stop"}\n\n'
-} > "$work/www/anthropic.sse"
-{
-  for i in $(seq 1 49); do
-    printf 'data: {"candidates": [{"content": {"parts": [{"text": "tok%s "}],"role": "model"},"index": 0}],"usageMetadata": {"promptTokenCount": 12,"candidatesTokenCount": %s,"totalTokenCount": %s},"modelVersion": "gemini-2.5-flash","responseId": "bench-response-id"}\r\n\r\n' "$i" "$i" $((12 + i))
-  done
-  printf 'data: {"candidates": [{"content": {"parts": [{"text": "end"}],"role": "model"},"finishReason": "STOP","index": 0}],"usageMetadata": {"promptTokenCount": 12,"candidatesTokenCount": 50,"totalTokenCount": 62},"modelVersion": "gemini-2.5-flash","responseId": "bench-response-id"}\r\n\r\n'
-} > "$work/www/gemini.sse"
+bench_payloads "$work/www"
 
 # nginx answers POST from files: a static location refuses POST with 405, which error_page turns into the file.
 mime=text/event-stream; [ "$file" = openai.json ] && mime=application/json
@@ -104,6 +76,7 @@ n=0
 for variant in "$@"; do
   read -r bin envs <<<"$variant"
   [ -x "$bin" ] || { echo "variant $n: $bin is not an executable" >&2; exit 2; }
+  bin=$(realpath "$bin") # each instance starts in a directory of its own
   port=$((18830 + n)); dir="$work/oct-$n"; mkdir -p "$dir"
   # shellcheck disable=SC2086 # envs is a list of NAME=VALUE words
   (cd "$dir" && exec env OCTOPUS_SERVER_HOST=127.0.0.1 OCTOPUS_SERVER_PORT=$port OCTOPUS_LOG_LEVEL=warn \

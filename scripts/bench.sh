@@ -24,15 +24,8 @@ only="${BENCH_ONLY:-all}"
 case "$only" in all|stats) ;; *) echo "BENCH_ONLY=$only is not one of: all, stats" >&2; exit 2;; esac
 UP=18801; PROXY=18802; OCT=18803; OCT_OFF=18804; FLOOR=18805
 
-need=()
-command -v nginx >/dev/null || need+=(nginx-light)
-command -v wrk >/dev/null || need+=(wrk)
-command -v jq >/dev/null || need+=(jq)
-command -v curl >/dev/null || need+=(curl)
-if [ ${#need[@]} -gt 0 ]; then
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need[@]}" >/dev/null
-fi
+source "$root/scripts/bench-upstream.sh"
+bench_deps
 
 bin="${BENCH_BINARY:-$root/artifacts/publish-check/octopus}"
 if [ -z "${BENCH_BINARY:-}" ] && { [ ! -x "$bin" ] || [ -n "$(find "$root/Octopus" -name '*.cs' -newer "$bin" -print -quit)" ]; }; then
@@ -57,29 +50,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# ---- canned payloads ----
-json='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"bench-model","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the benchmark upstream."},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":8,"total_tokens":20}}'
-# The OpenAI stream is what OpenAI sends when asked for usage, as the relay always asks: `"usage":null` in every chunk
-# but the last.
-chunk() { printf 'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"bench-model","choices":[{"index":0,"delta":%s,"finish_reason":%s}],"usage":null}\n\n' "$1" "$2"; }
-{
-  chunk '{"role":"assistant","content":""}' null
-  for i in $(seq 1 49); do chunk "{\"content\":\"tok$i \"}" null; done
-  chunk '{}' '"stop"'
-  printf 'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"bench-model","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":49,"total_tokens":61}}\n\n'
-  printf 'data: [DONE]\n\n'
-} > "$work/openai.sse"
-{
-  printf 'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_bench","type":"message","role":"assistant","model":"bench-model","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":12,"output_tokens":1}}}\n\n'
-  printf 'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n'
-  for i in $(seq 1 47); do printf 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"tok%s "}}\n\n' "$i"; done
-  printf 'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n'
-  printf 'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":47}}\n\n'
-  printf 'event: message_stop\ndata: {"type":"message_stop"}\n\n'
-} > "$work/anthropic.sse"
-echo "$json" > "$work/openai.json"
 mkdir -p "$work/www"
-cp "$work/openai.json" "$work/openai.sse" "$work/anthropic.sse" "$work/www/"
+bench_payloads "$work/www"
 
 # nginx answers POST from files: a static location refuses POST with 405, which error_page turns into the file.
 cat > "$work/nginx-upstream.conf" <<EOF
