@@ -4,8 +4,11 @@
 # Octopus with one-member groups on it; drives each with wrk (POST, 32 connections) and prints requests/s and p50/p99
 # for direct / nginx / Octopus, non-stream and stream, a converted row (OpenAI client -> Anthropic channel, streamed),
 # Octopus with stats and logs off, the sequential per-request overhead over going direct, and Octopus's RSS.
-# The ".NET floor" rows are scripts/bench-floor: the least a Kestrel + HttpClient forwarder does (AOT, no auth, no
-# parsing, no stats), so the gap to nginx splits into what the platform costs and what the relay adds.
+# The ".NET floor" rows are scripts/bench-floor (AOT, no auth, no parsing, no stats), so the gap to nginx splits into
+# what the platform costs and what the relay adds: Kestrel + HttpClient forwarding, Kestrel + a bare HTTP/1.1 client on
+# pooled sockets ("socket floor"), and Kestrel answering from memory with no upstream at all ("Kestrel alone").
+# The CPU column is the serving process's own CPU time per request (utime+stime from /proc; nginx's proxy worker,
+# the floor, Octopus), the other processes on the two cores left out.
 # Stats and logs on vs off: two Octopus instances side by side (one with OCTOPUS_STATS_ENABLED=false), warmed up alike
 # and driven back to back in BENCH_STATS_ROUNDS rounds (which goes first alternates); prints the median requests/s of
 # each, the median of the rounds' on/off ratios, and the CPU time each process spent per request (utime+stime from
@@ -118,7 +121,7 @@ if [ "$only" = all ]; then
   # Inline socket completions, as Octopus runs by default (server.inline_completions). No config file watching: ASP.NET
   # would watch the working directory's whole tree, and every write under it (Octopus's WAL, if it lay there) would
   # queue an inotify event.
-  (UPSTREAM_BASE="http://127.0.0.1:$UP" ASPNETCORE_URLS="http://127.0.0.1:$FLOOR" DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
+  (UPSTREAM_BASE="http://127.0.0.1:$UP" CANNED_DIR="$work/www" ASPNETCORE_URLS="http://127.0.0.1:$FLOOR" DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
     DOTNET_hostBuilder__reloadConfigOnChange=false \
     exec "$floor_bin" >"$work/floor.log" 2>&1) &
   floor_pid=$!
@@ -151,34 +154,47 @@ to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 results="$work/results.txt"
 last_requests=0
-run() { # $1 = label, $2 = lua, $3 = url
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+run() { # $1 = label, $2 = lua, $3 = url, $4 = the serving process's pid (optional: its CPU time per request)
+  local before="" after cpu=-
+  [ -n "${4:-}" ] && before=$(cpu_ticks "$4")
   local out; out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$2" "$3")
   if echo "$out" | grep -q "Non-2xx"; then { echo "$1: non-2xx answers:"; echo "$out"; } >&2; exit 1; fi
   local rps p50 p99
   last_requests=$(echo "$out" | awk '/requests in/ {print $1}')
+  if [ -n "$before" ]; then
+    after=$(cpu_ticks "$4")
+    cpu=$(awk -v t=$((after - before)) -v hz="$hz" -v n="$last_requests" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
+  fi
   rps=$(echo "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')
   p50=$(echo "$out" | awk '$1=="50%" {print $2}' | to_ms)
   p99=$(echo "$out" | awk '$1=="99%" {print $2}' | to_ms)
-  printf "%-38s %10s %10s %10s\n" "$1" "$rps" "$p50" "$p99" | tee -a "$results"
+  printf "%-38s %10s %10s %10s %10s\n" "$1" "$rps" "$p50" "$p99" "$cpu" | tee -a "$results"
 }
 
 echo
-printf "%-38s %10s %10s %10s\n" "run (wrk -c$conns, ${secs}s)" "req/s" "p50 ms" "p99 ms" | tee "$results"
+printf "%-38s %10s %10s %10s %10s\n" "run (wrk -c$conns, ${secs}s)" "req/s" "p50 ms" "p99 ms" "CPU us/req" | tee "$results"
 if [ "$only" = all ]; then
+proxy_pid=$(pgrep -P "$(cat "$work/proxy.pid")" | head -1) # the nginx proxy's worker
 run "direct, non-stream"                "$work/json.lua" "http://127.0.0.1:$UP/json/v1/chat/completions"
-run "nginx proxy, non-stream"           "$work/json.lua" "http://127.0.0.1:$PROXY/json/v1/chat/completions"
-run ".NET floor, non-stream"             "$work/json.lua" "http://127.0.0.1:$FLOOR/json/v1/chat/completions"
+run "nginx proxy, non-stream"           "$work/json.lua" "http://127.0.0.1:$PROXY/json/v1/chat/completions" "$proxy_pid"
+run "Kestrel alone, non-stream"          "$work/json.lua" "http://127.0.0.1:$FLOOR/canned/json/v1/chat/completions" "$floor_pid"
+run ".NET socket floor, non-stream"      "$work/json.lua" "http://127.0.0.1:$FLOOR/socket/json/v1/chat/completions" "$floor_pid"
+run ".NET floor, non-stream"             "$work/json.lua" "http://127.0.0.1:$FLOOR/json/v1/chat/completions" "$floor_pid"
 if [ -n "${BENCH_PERF:-}" ]; then # profile Octopus (whole system, call graphs) during its non-stream run
   perf record -a -g -F 999 -e cpu-clock -o "$BENCH_PERF" -- sleep "$secs" >/dev/null 2>&1 &
   perf_pid=$!
 fi
-run "octopus, non-stream"               "$work/json.lua" "http://127.0.0.1:$OCT/v1/chat/completions"
+run "octopus, non-stream"               "$work/json.lua" "http://127.0.0.1:$OCT/v1/chat/completions" "$oct_pid"
 [ -n "${BENCH_PERF:-}" ] && wait "$perf_pid"
 run "direct, stream (52 events)"        "$work/sse.lua"  "http://127.0.0.1:$UP/sse/v1/chat/completions"
-run "nginx proxy, stream"               "$work/sse.lua"  "http://127.0.0.1:$PROXY/sse/v1/chat/completions"
-run ".NET floor, stream"                 "$work/sse.lua"  "http://127.0.0.1:$FLOOR/sse/v1/chat/completions"
-run "octopus, stream"                   "$work/sse.lua"  "http://127.0.0.1:$OCT/v1/chat/completions"
-run "octopus, OpenAI->Anthropic stream" "$work/convert.lua" "http://127.0.0.1:$OCT/v1/chat/completions"
+run "nginx proxy, stream"               "$work/sse.lua"  "http://127.0.0.1:$PROXY/sse/v1/chat/completions" "$proxy_pid"
+run "Kestrel alone, stream"              "$work/sse.lua"  "http://127.0.0.1:$FLOOR/canned/sse/v1/chat/completions" "$floor_pid"
+run ".NET socket floor, stream"          "$work/sse.lua"  "http://127.0.0.1:$FLOOR/socket/sse/v1/chat/completions" "$floor_pid"
+run ".NET floor, stream"                 "$work/sse.lua"  "http://127.0.0.1:$FLOOR/sse/v1/chat/completions" "$floor_pid"
+run "octopus, stream"                   "$work/sse.lua"  "http://127.0.0.1:$OCT/v1/chat/completions" "$oct_pid"
+run "octopus, OpenAI->Anthropic stream" "$work/convert.lua" "http://127.0.0.1:$OCT/v1/chat/completions" "$oct_pid"
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$oct_pid/status")
 
 # Sequential overhead: one keep-alive connection each, direct and through Octopus interleaved round by round.
@@ -198,14 +214,12 @@ o=$(printf '%s\n' "${oct_meds[@]}" | median)
 overhead=$(awk -v o="$o" -v d="$d" 'BEGIN {printf "%.3f", (o-d)*1000}')
 fi
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-hz=$(getconf CLK_TCK)
 stats_run() { # $1 = label, $2 = lua, $3 = port, $4 = pid; appends "rps cpu_us_per_request" to $work/stats-$1
   local before after rps
   sleep 1 # the previous run's last log batch is written before this run's CPU is counted
   before=$(cpu_ticks "$4")
   run "$1" "$2" "http://127.0.0.1:$3/v1/chat/completions" >/dev/null
-  rps=$(tail -1 "$results" | awk '{print $(NF-2)}')
+  rps=$(tail -1 "$results" | awk '{print $(NF-3)}')
   sleep 1.5 # this run's last log batch (200 ms coalescing + insert) is part of its cost
   after=$(cpu_ticks "$4")
   echo "$rps $(awk -v t=$((after - before)) -v hz="$hz" -v n="$last_requests" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')" >> "$work/stats-$1"
@@ -245,15 +259,22 @@ for kind in json sse; do
   echo "    each round's on/off: $(paste -d' ' "$work/stats-on-$kind" "$work/stats-off-$kind" | awk '{printf "%s%.3f", (NR>1 ? " " : ""), $1/$3}')"
 done
 [ "$only" = stats ] && exit 0
-nonstream_nginx=$(awk '/^nginx proxy, non-stream/ {print $(NF-2)}' "$results")
-nonstream_oct=$(awk '/^octopus, non-stream / && !/OFF/ {print $(NF-2)}' "$results")
-stream_nginx=$(awk '/^nginx proxy, stream/ {print $(NF-2)}' "$results")
-stream_oct=$(awk '/^octopus, stream / && !/OFF/ {print $(NF-2)}' "$results")
+nonstream_nginx=$(awk '/^nginx proxy, non-stream/ {print $(NF-3)}' "$results")
+nonstream_oct=$(awk '/^octopus, non-stream / && !/OFF/ {print $(NF-3)}' "$results")
+stream_nginx=$(awk '/^nginx proxy, stream/ {print $(NF-3)}' "$results")
+stream_oct=$(awk '/^octopus, stream / && !/OFF/ {print $(NF-3)}' "$results")
 echo "octopus / nginx requests/s: non-stream $(awk -v a="$nonstream_oct" -v b="$nonstream_nginx" 'BEGIN{printf "%.2f", a/b}')x," \
   "stream $(awk -v a="$stream_oct" -v b="$stream_nginx" 'BEGIN{printf "%.2f", a/b}')x"
-nonstream_floor=$(awk '/^\.NET floor, non-stream/ {print $(NF-2)}' "$results")
-stream_floor=$(awk '/^\.NET floor, stream/ {print $(NF-2)}' "$results")
+nonstream_floor=$(awk '/^\.NET floor, non-stream/ {print $(NF-3)}' "$results")
+stream_floor=$(awk '/^\.NET floor, stream/ {print $(NF-3)}' "$results")
 echo ".NET floor / nginx requests/s: non-stream $(awk -v a="$nonstream_floor" -v b="$nonstream_nginx" 'BEGIN{printf "%.2f", a/b}')x," \
   "stream $(awk -v a="$stream_floor" -v b="$stream_nginx" 'BEGIN{printf "%.2f", a/b}')x;" \
   "octopus / .NET floor: non-stream $(awk -v a="$nonstream_oct" -v b="$nonstream_floor" 'BEGIN{printf "%.2f", a/b}')x," \
   "stream $(awk -v a="$stream_oct" -v b="$stream_floor" 'BEGIN{printf "%.2f", a/b}')x"
+ratio_of() { # $1 = row label prefix, $2 = nginx req/s
+  awk -v l="$1" -v b="$2" 'index($0, l) == 1 {printf "%.2f", $(NF-3) / b}' "$results"
+}
+echo ".NET socket floor / nginx requests/s: non-stream $(ratio_of ".NET socket floor, non-stream" "$nonstream_nginx")x," \
+  "stream $(ratio_of ".NET socket floor, stream" "$stream_nginx")x;" \
+  "Kestrel alone / nginx: non-stream $(ratio_of "Kestrel alone, non-stream" "$nonstream_nginx")x," \
+  "stream $(ratio_of "Kestrel alone, stream" "$stream_nginx")x"
