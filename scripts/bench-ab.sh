@@ -43,7 +43,7 @@ chmod 755 "$work" # nginx workers run as nobody and must read the canned replies
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  nginx -c "$work/nginx.conf" -p "$work" -s stop 2>/dev/null || true
+  nginx -c "$work/nginx-upstream.conf" -p "$work" -s stop 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -51,25 +51,13 @@ trap cleanup EXIT
 mkdir -p "$work/www"
 bench_payloads "$work/www"
 
-# nginx answers POST from files: a static location refuses POST with 405, which error_page turns into the file.
 mime=text/event-stream; [ "$file" = openai.json ] && mime=application/json
-cat > "$work/nginx.conf" <<EOF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  server {
+bench_nginx "$work" upstream "  server {
     listen 127.0.0.1:$UP;
     root $work/www;
     location /up/ { default_type $mime; error_page 405 =200 /$file; return 405; }
     location = /$file { internal; default_type $mime; }
-  }
-}
-EOF
-nginx -c "$work/nginx.conf" -p "$work"
+  }"
 
 hz=$(getconf CLK_TCK)
 n=0

@@ -40,3 +40,20 @@ bench_payloads() { # $1 = directory: openai.json, openai.sse, anthropic.sse and 
     printf 'data: {"candidates": [{"content": {"parts": [{"text": "end"}],"role": "model"},"finishReason": "STOP","index": 0}],"usageMetadata": {"promptTokenCount": 12,"candidatesTokenCount": 50,"totalTokenCount": 62},"modelVersion": "gemini-2.5-flash","responseId": "bench-response-id"}\r\n\r\n'
   } > "$dir/gemini.sse"
 }
+
+bench_nginx() { # $1 = work directory, $2 = name, $3 = the http block's servers; writes $1/nginx-$2.conf and starts it
+  # (pid in $1/$2.pid). Upstreams answer POST from files: a static location refuses POST with 405, which error_page
+  # turns into the file.
+  cat > "$1/nginx-$2.conf" <<EOF
+worker_processes 1;
+pid $1/$2.pid;
+error_log $1/$2-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+$3
+}
+EOF
+  nginx -c "$1/nginx-$2.conf" -p "$1"
+}

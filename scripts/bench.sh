@@ -56,16 +56,7 @@ trap cleanup EXIT
 mkdir -p "$work/www"
 bench_payloads "$work/www"
 
-# nginx answers POST from files: a static location refuses POST with 405, which error_page turns into the file.
-cat > "$work/nginx-upstream.conf" <<EOF
-worker_processes 1;
-pid $work/upstream.pid;
-error_log $work/upstream-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  server {
+bench_nginx "$work" upstream "  server {
     listen 127.0.0.1:$UP;
     root $work/www;
     location = /json/v1/chat/completions { default_type application/json; error_page 405 =200 /openai.json; return 405; }
@@ -74,26 +65,12 @@ http {
     location = /openai.json { internal; }
     location = /openai.sse { internal; default_type text/event-stream; }
     location = /anthropic.sse { internal; default_type text/event-stream; }
-  }
-}
-EOF
-cat > "$work/nginx-proxy.conf" <<EOF
-worker_processes 1;
-pid $work/proxy.pid;
-error_log $work/proxy-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  upstream up { server 127.0.0.1:$UP; keepalive 64; }
+  }"
+bench_nginx "$work" proxy "  upstream up { server 127.0.0.1:$UP; keepalive 64; }
   server {
     listen 127.0.0.1:$PROXY;
-    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }
-  }
-}
-EOF
-nginx -c "$work/nginx-upstream.conf" -p "$work"
-nginx -c "$work/nginx-proxy.conf" -p "$work"
+    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_buffering off; }
+  }"
 
 start_octopus() { # $1 = stats enabled (true|false), $2 = port; prints the pid
   local dir="$work/oct-$2"
